@@ -1,0 +1,69 @@
+"""``kg build``: load, validate, and write every export deterministically and atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ValidationFailed
+from .load import LoadedGraph, load
+from .project import Project
+from .validate import validate
+from .write import write_bytes_atomic
+
+__all__ = ["BuildResult", "EXPORTERS", "build_exports", "render_exports"]
+
+
+def _turtle(loaded: LoadedGraph) -> bytes:
+    return loaded.graph.serialize(format="turtle", encoding="utf-8")
+
+
+#: File name -> function rendering that export's bytes. Other modules register more.
+EXPORTERS: dict[str, Callable[[LoadedGraph], bytes]] = {
+    "aichip-kg.ttl": _turtle,
+}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    files: tuple[str, ...]  # written (or, with check, compared) file names
+    stale: tuple[str, ...]  # with check: files missing or different on disk
+
+
+def render_exports(loaded: LoadedGraph) -> dict[str, bytes]:
+    """Every export's bytes, keyed by file name, in a stable order."""
+    return {name: render(loaded) for name, render in sorted(EXPORTERS.items())}
+
+
+def build_exports(
+    project: Project,
+    out_dir: Path,
+    *,
+    check: bool = False,
+    progress: Callable[[str], None] = lambda _message: None,
+) -> BuildResult:
+    """Validate, then write (or with ``check`` compare) all exports under ``out_dir``.
+
+    Everything is rendered in memory before the first file is replaced, so a failure in any
+    exporter leaves every existing export untouched.
+    """
+    progress("loading ontology and facts…")
+    loaded = load(project)
+    progress(f"validating {len(loaded.graph)} triples…")
+    report = validate(loaded)
+    if report.problems:
+        raise ValidationFailed(list(report.problems))
+    progress("rendering exports…")
+    outputs = render_exports(loaded)
+    if check:
+        stale = tuple(
+            name
+            for name, data in outputs.items()
+            if not (out_dir / name).is_file() or (out_dir / name).read_bytes() != data
+        )
+        return BuildResult(files=tuple(outputs), stale=stale)
+    for name, data in outputs.items():
+        write_bytes_atomic(out_dir / name, data)
+        progress(f"wrote {name}")
+    return BuildResult(files=tuple(outputs), stale=())

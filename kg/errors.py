@@ -1,0 +1,70 @@
+"""Errors raised by the kg package. The CLI maps them to exit codes in one place."""
+
+from __future__ import annotations
+
+__all__ = [
+    "KGError",
+    "InputError",
+    "ParseError",
+    "ValidationFailed",
+    "QueryError",
+    "UnknownTermError",
+    "ExportError",
+    "RemoteError",
+]
+
+
+class KGError(Exception):
+    """Base class. ``exit_code`` is what the CLI exits with: 2 for bad input, 1 otherwise."""
+
+    exit_code = 1
+
+
+class InputError(KGError):
+    """The user gave something unusable: a bad option value, a missing file, a bad parameter."""
+
+    exit_code = 2
+
+
+class ParseError(InputError):
+    """A data file could not be parsed. ``str()`` is ``file:line: message``."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+class ValidationFailed(InputError):
+    """The graph broke SHACL shapes or integrity rules; ``problems`` lists them."""
+
+    def __init__(self, problems: list) -> None:  # list[kg.validate.Problem]
+        self.problems = problems
+        super().__init__(f"{len(problems)} validation problem(s)")
+
+
+class QueryError(InputError):
+    """A SPARQL query is malformed or uses a refused feature."""
+
+
+class UnknownTermError(InputError):
+    """A name (entity, query, market…) is not in the graph; ``suggestions`` lists near misses."""
+
+    def __init__(self, kind: str, name: str, suggestions: list[str] | None = None) -> None:
+        self.kind = kind
+        self.name = name
+        self.suggestions = list(suggestions or [])
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}")
+
+
+class ExportError(KGError):
+    """An export could not be written faithfully (e.g. a character the format cannot carry)."""
+
+    exit_code = 2
+
+
+class RemoteError(KGError):
+    """A remote SPARQL endpoint failed or answered something unusable."""
