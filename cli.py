@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from kg.errors import KGError
+from kg.errors import KGError, ValidationFailed
 from kg.project import Project, default_project
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -31,6 +31,11 @@ class KGGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except ValidationFailed as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"error: {exc}; nothing was written (see `kg validate`)", err=True)
+            ctx.exit(exc.exit_code)
         except KGError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)

@@ -180,5 +180,3 @@ def load(project: Project | None = None) -> LoadedGraph:
 def load_graph(project: Project | None = None) -> Graph:
     """The merged graph only (ontology + facts + truthy triples)."""
     return load(project).graph
-
-

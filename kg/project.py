@@ -13,7 +13,7 @@ _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Project:
-    """A project tree: ``ontology/*.ttl`` (with ``shapes.ttl``), ``facts/**/*.ttl``, ``exports/``."""
+    """A project tree: ``ontology/*.ttl`` + ``shapes.ttl``, ``facts/**/*.ttl``, ``exports/``."""
 
     root: Path
     facts_dir: Path
@@ -41,7 +41,7 @@ class Project:
         return sorted(self.facts_dir.rglob("*.ttl"))
 
     def display(self, path: Path) -> str:
-        """A path as users should see it in messages: relative to the project root when inside it."""
+        """A path as shown in messages: relative to the project root when inside it."""
         try:
             return str(path.resolve().relative_to(self.root))
         except ValueError:

@@ -189,12 +189,12 @@ class _Checker:
             if (s, p, o) in sourced:
                 continue
             rule = "unsourced-figure" if isinstance(o, Literal) else "unsourced-relation"
+            shown = repr(str(o)) if isinstance(o, Literal) else _curie(self.graph, o)
             self.report(
                 rule,
                 s,
-                f"{_curie(self.graph, p)} {_curie(self.graph, o) if not isinstance(o, Literal) else repr(str(o))} "
-                "is asserted without a sourced aichip:Statement; write it as a statement "
-                "with prov:wasDerivedFrom and aichip:quote",
+                f"{_curie(self.graph, p)} {shown} is asserted without a sourced "
+                "aichip:Statement; write a statement with prov:wasDerivedFrom and aichip:quote",
             )
         for claim in sorted(self.claims):
             if self.graph.value(claim, PROV.wasDerivedFrom) is not None:
@@ -284,6 +284,8 @@ def validate_project(project: Project | None = None, *, shacl: bool = True) -> V
     try:
         loaded = load(project)
     except ParseError as exc:
-        problem = Problem(f"{exc.path}:{exc.line}" if exc.line else exc.path, "syntax", exc.path, exc.message)
+        problem = Problem(
+            f"{exc.path}:{exc.line}" if exc.line else exc.path, "syntax", exc.path, exc.message
+        )
         return ValidationReport(problems=(problem,), triples=0)
     return validate(loaded, shacl=shacl)

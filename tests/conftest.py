@@ -1,0 +1,83 @@
+"""Shared test helpers: paths and a temporary project built from the real ontology."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def make_project(tmp_path):
+    """Return a function building a project (real ontology + given facts files) under tmp_path."""
+
+    def make(facts: dict[str, str]) -> Path:
+        root = tmp_path / "project"
+        shutil.copytree(REPO / "ontology", root / "ontology")
+        (root / "facts").mkdir(parents=True)
+        for name, text in facts.items():
+            (root / "facts" / name).write_text(text, encoding="utf-8")
+        return root
+
+    return make
+
+
+def _oxigraph_term(node):
+    import pyoxigraph
+    from rdflib import XSD, BNode, Literal, URIRef
+
+    if isinstance(node, pyoxigraph.NamedNode):
+        return URIRef(node.value)
+    if isinstance(node, pyoxigraph.BlankNode):
+        return BNode(node.value)
+    if node.language:
+        return Literal(node.value, lang=node.language)
+    if node.datatype.value == str(XSD.string):  # RDF 1.1: "x" and "x"^^xsd:string are one term
+        return Literal(node.value)
+    return Literal(node.value, datatype=URIRef(node.datatype.value))
+
+
+def parse_with_oxigraph(path: Path, rdf_format=None):
+    """Parse an RDF file with pyoxigraph (an independent parser) into an rdflib Graph."""
+    import pyoxigraph
+    from rdflib import Graph
+
+    graph = Graph()
+    with Path(path).open("rb") as stream:
+        quads = pyoxigraph.parse(stream, format=rdf_format or pyoxigraph.RdfFormat.TURTLE)
+        for quad in quads:
+            graph.add(tuple(_oxigraph_term(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return graph
+
+
+def _lowercase_language_tags(graph):
+    """Language tags are case-insensitive; parsers differ in how they normalise them."""
+    from rdflib import Graph, Literal
+
+    normalised = Graph()
+    for s, p, o in graph:
+        if isinstance(o, Literal) and o.language:
+            o = Literal(str(o), lang=o.language.lower())
+        normalised.add((s, p, o))
+    return normalised
+
+
+def assert_isomorphic(expected, actual, limit: int = 20) -> None:
+    """Fail with a readable diff (missing, unexpected triples) unless graphs are isomorphic."""
+    from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+
+    expected, actual = _lowercase_language_tags(expected), _lowercase_language_tags(actual)
+    if isomorphic(expected, actual):
+        return
+    _both, missing, unexpected = graph_diff(to_isomorphic(expected), to_isomorphic(actual))
+    lines = [f"- {' '.join(t.n3() for t in triple)}" for triple in sorted(missing)[:limit]]
+    lines += [f"+ {' '.join(t.n3() for t in triple)}" for triple in sorted(unexpected)[:limit]]
+    raise AssertionError(
+        f"graphs differ: {len(missing)} missing (-), {len(unexpected)} unexpected (+)\n"
+        + "\n".join(lines)
+    )
