@@ -73,6 +73,7 @@ class AICHIP(DefinedNamespace):
     basedOnArchitecture: URIRef
     birthDate: URIRef
     chiefExecutive: URIRef
+    chipClass: URIRef
     citedSource: URIRef
     cites: URIRef
     compatibleWith: URIRef
@@ -90,6 +91,7 @@ class AICHIP(DefinedNamespace):
     employees: URIRef
     endDate: URIRef
     fabricatedBy: URIRef
+    firstFrom: URIRef
     foundedBy: URIRef
     foundingDate: URIRef
     fp16DenseTFLOPS: URIRef
@@ -129,6 +131,7 @@ class AICHIP(DefinedNamespace):
     tdpWatts: URIRef
     tppThreshold: URIRef
     unit: URIRef
+    useCase: URIRef
     value: URIRef
     variantOf: URIRef
     vendor: URIRef
