@@ -83,6 +83,7 @@ class AICHIP(DefinedNamespace):
     country: URIRef
     definesECCN: URIRef
     densityThreshold: URIRef
+    dependsOn: URIRef
     description: URIRef
     designedBy: URIRef
     developedBy: URIRef
@@ -101,11 +102,14 @@ class AICHIP(DefinedNamespace):
     inFamily: URIRef
     inOrganization: URIRef
     int8DenseTOPS: URIRef
+    interconnectGBps: URIRef
+    interconnectThresholdGBps: URIRef
     interviewee: URIRef
     isForecast: URIRef
     issuedBy: URIRef
     jobTitle: URIRef
     listedEntity: URIRef
+    lowerTppThreshold: URIRef
     market: URIRef
     memoryGB: URIRef
     memoryType: URIRef
