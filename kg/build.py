@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,17 +13,33 @@ from .project import Project
 from .validate import validate
 from .write import write_bytes_atomic
 
-__all__ = ["BuildResult", "EXPORTERS", "build_exports", "render_exports"]
+__all__ = [
+    "BuildResult",
+    "EXPORTERS",
+    "EXPORTER_MODULES",
+    "build_exports",
+    "exporters",
+    "register",
+    "render_exports",
+]
+
+#: File name -> function rendering that export's bytes, filled by ``register``.
+EXPORTERS: dict[str, Callable[[LoadedGraph], bytes]] = {}
+
+#: Modules that call ``register`` when imported; imported on first use, not at start-up.
+EXPORTER_MODULES: tuple[str, ...] = ("kg.export",)
 
 
-def _turtle(loaded: LoadedGraph) -> bytes:
-    return loaded.graph.serialize(format="turtle", encoding="utf-8")
+def register(file_name: str, render: Callable[[LoadedGraph], bytes]) -> None:
+    """Have ``kg build`` write ``render(loaded)`` to ``exports/<file_name>``."""
+    EXPORTERS[file_name] = render
 
 
-#: File name -> function rendering that export's bytes. Other modules register more.
-EXPORTERS: dict[str, Callable[[LoadedGraph], bytes]] = {
-    "aichip-kg.ttl": _turtle,
-}
+def exporters() -> dict[str, Callable[[LoadedGraph], bytes]]:
+    """Every registered exporter, after importing the modules that register them."""
+    for module in EXPORTER_MODULES:
+        importlib.import_module(module)
+    return EXPORTERS
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,7 @@ class BuildResult:
 
 def render_exports(loaded: LoadedGraph) -> dict[str, bytes]:
     """Every export's bytes, keyed by file name, in a stable order."""
-    return {name: render(loaded) for name, render in sorted(EXPORTERS.items())}
+    return {name: render(loaded) for name, render in sorted(exporters().items())}
 
 
 def build_exports(
