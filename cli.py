@@ -156,10 +156,401 @@ def build(ctx: click.Context, out_dir: Path | None, check: bool) -> None:
 # Query side: query, ask, show, search, stats          (issue: ask the graph)
 # =============================================================================
 
+# Mirrors kg.query.FORMATS (tested): importing kg.query here would load rdflib for `kg --help`.
+QUERY_FORMATS = ("table", "csv", "tsv", "json", "ttl", "nt", "jsonld")
+
+_infer_option = click.option(
+    "--infer",
+    is_flag=True,
+    help="Answer over the RDFS/OWL-RL closure (owlrl): aichip:Chip also finds GPUs and NPUs.",
+)
+_no_cache_option = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Rebuild the graph from the Turtle files instead of reading (or writing) .kg-cache/.",
+)
+_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(QUERY_FORMATS),
+    default=None,
+    help="table (default), csv, tsv or json (SPARQL 1.1 results) for SELECT/ASK; "
+    "ttl, nt or jsonld for CONSTRUCT/DESCRIBE.",
+)
+_json_option = click.option(
+    "--json", "as_json", is_flag=True, help="JSON output (SPARQL results JSON, or JSON-LD)."
+)
+
+
+def _query_graph(ctx: click.Context, infer: bool = False, no_cache: bool = False):
+    from kg.cache import cached_graph
+
+    return cached_graph(_project(ctx), infer=infer, use_cache=not no_cache)
+
+
+def _emit_result(result, fmt: str | None, as_json: bool) -> None:
+    from kg.query import format_result
+
+    if fmt is None:
+        fmt = ("jsonld" if result.graph is not None else "json") if as_json else "table"
+    click.echo(format_result(result, fmt), nl=False)
+    if fmt == "table" and result.kind != "ASK":
+        noun = "triple" if result.graph is not None else "row"
+        click.echo(f"{len(result)} {noun}{'' if len(result) == 1 else 's'}", err=True)
+
+
+def _read_query_text(query: str | None, query_file: Path | None) -> tuple[str, str]:
+    from kg.errors import InputError
+
+    if query is not None and query_file is not None:
+        raise InputError("give the query inline or with -f FILE, not both")
+    if query_file is not None and str(query_file) != "-":
+        try:
+            return query_file.read_text(encoding="utf-8"), str(query_file)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{query_file}: cannot read query: {exc}") from None
+    if query is not None and query != "-":
+        return query, "query"
+    stdin = click.get_text_stream("stdin")
+    if query is None and query_file is None and stdin.isatty():
+        raise InputError("give a query: kg query 'SELECT …', kg query -f FILE, or pipe one in")
+    return stdin.read(), "<stdin>"
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option(
+    "-f",
+    "--file",
+    "query_file",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Read the query from FILE ('-' for stdin).",
+)
+@_format_option
+@_json_option
+@_infer_option
+@_no_cache_option
+@click.pass_context
+def query(
+    ctx: click.Context,
+    query: str | None,
+    query_file: Path | None,
+    fmt: str | None,
+    as_json: bool,
+    infer: bool,
+    no_cache: bool,
+) -> None:
+    """Run a SPARQL query over the graph (read-only).
+
+    QUERY is inline, or comes from -f FILE or stdin. The project prefixes are pre-declared:
+    kg: aichip: org: prov: skos: rdf: rdfs: owl: xsd: dcterms: schema:. Output is an aligned
+    table unless --format says otherwise, whether or not stdout is a terminal. A syntax error
+    prints line:column and exits 2; UPDATE, SERVICE and FROM are refused.
+
+    \b
+    Examples:
+      kg query 'SELECT ?m WHERE { ?m org:memberOf kg:pytorch-foundation }'
+      kg query --infer 'SELECT ?c WHERE { ?c a aichip:Chip }'
+      kg query -f my.rq --format csv > answer.csv
+      echo 'DESCRIBE kg:huawei' | kg query --format ttl
+    """
+    from kg.query import parse_query, run_query
+
+    text, source = _read_query_text(query, query_file)
+    parsed = parse_query(text, source=source)
+    result = run_query(_query_graph(ctx, infer, no_cache), parsed)
+    _emit_result(result, fmt, as_json)
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a parameter (repeat for several; twice for several values).",
+)
+@click.option(
+    "--queries",
+    "queries_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    envvar="KG_QUERIES",
+    help="Directory of named queries (default: the package's kg/queries/).",
+)
+@click.option("--show-query", is_flag=True, help="Print the SPARQL (parameters bound); run nothing.")
+@_format_option
+@_json_option
+@_infer_option
+@_no_cache_option
+@click.pass_context
+def ask(
+    ctx: click.Context,
+    name: str | None,
+    params: tuple[str, ...],
+    queries_dir: Path | None,
+    show_query: bool,
+    fmt: str | None,
+    as_json: bool,
+    infer: bool,
+    no_cache: bool,
+) -> None:
+    """List the competency questions, or run one by NAME.
+
+    NAME is a query id (cq01-foundation-members), its number (cq01) or its name without the
+    number (foundation-members). --param values are SPARQL terms or plain ids and names:
+    `--param foundation=linux-foundation`, `--param vendor=华为`, `--param year=2023`.
+
+    \b
+    Examples:
+      kg ask
+      kg ask cq01-foundation-members
+      kg ask cq01 --param foundation=kg:linux-foundation --format csv
+    """
+    from kg.catalog import bind, find_query, list_queries, parse_param_options
+
+    if name is None:
+        if params:
+            from kg.errors import InputError
+
+            raise InputError("--param needs a question NAME; `kg ask` lists them")
+        queries = list_queries(queries_dir)
+        if as_json:
+            import json
+
+            data = [
+                {
+                    "id": q.id,
+                    "title": q.title,
+                    "description": q.description,
+                    "params": {p.name: p.default for p in q.params},
+                    "path": str(q.path),
+                }
+                for q in queries
+            ]
+            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+            return
+        from kg.query import format_table
+
+        rows = [
+            (q.id, q.summary, " ".join(f"{p.name}={p.default}" for p in q.params))
+            for q in queries
+        ]
+        click.echo(format_table(("name", "question", "params"), rows), nl=False)
+        click.echo(f"{len(rows)} questions; run one with `kg ask NAME`", err=True)
+        return
+    from kg.query import parse_query, run_query
+
+    named = find_query(name, queries_dir)
+    pairs = parse_param_options(params)
+    graph = _query_graph(ctx, infer, no_cache) if (pairs or not show_query) else None
+    text = bind(named, pairs, graph)
+    parsed = parse_query(text, source=_project(ctx).display(named.path))
+    if show_query:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    _emit_result(run_query(graph, parsed), fmt, as_json)
+
+
+@cli.command()
+@click.argument("term")
+@click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+@_no_cache_option
+@click.pass_context
+def show(ctx: click.Context, term: str, as_json: bool, no_cache: bool) -> None:
+    """Describe an entity: labels, types, relationships, figures, and each claim's source.
+
+    TERM is a kg: id (huawei, kg:huawei), any IRI or CURIE, or any of the entity's names in
+    English or Chinese. An unknown TERM lists the closest entities.
+
+    \b
+    Examples:
+      kg show huawei
+      kg show 華為
+      kg show kg:market-china-ai-accelerator-cards --json
+    """
+    from kg.describe import describe, description_json, render_description
+    from kg.search import resolve
+
+    graph = _query_graph(ctx, False, no_cache)
+    description = describe(graph, resolve(graph, term, kind="entity"))
+    if as_json:
+        import json
+
+        data = description_json(description)
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(render_description(description), nl=False)
+
+
+@cli.command()
+@click.argument("text", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
+@_no_cache_option
+@click.pass_context
+def search(ctx: click.Context, text: tuple[str, ...], limit: int, as_json: bool, no_cache: bool):
+    """Find entities by any label or alternative name.
+
+    Case-insensitive; simplified and traditional Chinese match alike (OpenCC), and spaces and
+    punctuation are ignored. Exact names rank first, then names starting with TEXT, then names
+    containing it. Exits 1 with "did you mean" suggestions when nothing matches.
+
+    \b
+    Examples:
+      kg search 華為
+      kg search ascend
+      kg search PyTorch Foundation --json
+    """
+    from kg.search import search as find
+
+    graph = _query_graph(ctx, False, no_cache)
+    result = find(graph, " ".join(text), limit=limit)
+    if as_json:
+        import json
+        from dataclasses import asdict
+
+        data = {
+            "query": result.query,
+            "matches": [asdict(m) for m in result.matches],
+            "suggestions": [asdict(m) for m in result.suggestions],
+        }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif result.matches:
+        from kg.query import format_table
+
+        rows = [(m.curie, m.label, ", ".join(m.types), m.matched) for m in result.matches]
+        click.echo(format_table(("id", "label", "type", "matched"), rows), nl=False)
+    if not result.matches:
+        message = f"no entity is called {result.query!r}"
+        if result.suggestions:
+            names = ", ".join(f"{m.curie} ({m.label})" for m in result.suggestions)
+            message += f"; did you mean {names}?"
+        click.echo(message, err=True)
+        ctx.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@_no_cache_option
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool, no_cache: bool) -> None:
+    """Count triples, entities per class, claims, sources, and how many relations are sourced.
+
+    \b
+    Examples:
+      kg stats
+      kg stats --json | jq .relation_source_share
+    """
+    from kg.stats import graph_stats, render_stats, stats_json
+
+    counts = graph_stats(_query_graph(ctx, False, no_cache))
+    if as_json:
+        import json
+
+        click.echo(json.dumps(stats_json(counts), indent=2, ensure_ascii=False))
+        return
+    click.echo(render_stats(counts), nl=False)
+
 
 # =============================================================================
 # Exports and viewer: export, viz                       (issue: exports and viewer)
 # =============================================================================
+
+# The names of kg.export.FORMATS, spelled out so `kg --help` need not import rdflib;
+# tests/test_export.py keeps the two in step.
+EXPORT_FORMATS = (
+    "turtle",
+    "ntriples",
+    "jsonld",
+    "rdfxml",
+    "graphml",
+    "gexf",
+    "nodes-csv",
+    "edges-csv",
+    "cyjs",
+)
+
+
+@cli.command("export")
+@click.option(
+    "--format",
+    "-f",
+    "format_name",
+    type=click.Choice(EXPORT_FORMATS),
+    help="Export format (see --list).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file (atomically) instead of standard output.",
+)
+@click.option("--list", "list_formats", is_flag=True, help="List the formats and exit.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print the list as JSON.")
+@click.pass_context
+def export(
+    ctx: click.Context,
+    format_name: str | None,
+    output: Path | None,
+    list_formats: bool,
+    as_json: bool,
+) -> None:
+    """Write the graph in one format (kg build writes them all to exports/).
+
+    RDF formats (turtle, ntriples, jsonld, rdfxml) carry every triple: ontology, facts with
+    their statement nodes, and the derived truthy triples. Graph formats (graphml, gexf,
+    nodes-csv, edges-csv, cyjs) carry the entity graph: entities with class and en/zh labels,
+    relationships labelled by predicate with the statements and sources behind them.
+    Output is deterministic. A character a format cannot carry (e.g. a control character in
+    XML) is an error naming the term, and nothing is written. Facts are not validated here;
+    `kg build` validates first.
+
+    \b
+    Examples:
+      kg export --format turtle | head
+      kg export -f jsonld -o /tmp/aichip-kg.jsonld
+      kg export -f gexf -o aichip.gexf          # open in Gephi
+      kg export -f edges-csv > edges.csv        # spreadsheet
+      kg export --list --json
+    """
+    from kg.export import FORMATS
+
+    if list_formats:
+        rows = [
+            {
+                "name": f.name,
+                "file": f.filename,
+                "media_type": f.media_type,
+                "description": f.description,
+            }
+            for f in FORMATS.values()
+        ]
+        if as_json:
+            import json
+
+            click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        else:
+            for row in rows:
+                click.echo(f"{row['name']:<10} {row['file']:<18} {row['description']}")
+        return
+    if format_name is None:
+        raise click.UsageError("give --format FORMAT (or --list)")
+
+    from kg.export import render
+    from kg.load import load
+
+    data = render(format_name, load(_project(ctx)))
+    if output is None:
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+        return
+    from kg.write import write_bytes_atomic
+
+    write_bytes_atomic(output, data)
+    click.echo(f"wrote {output} ({len(data)} bytes, {FORMATS[format_name].media_type})", err=True)
 
 
 # =============================================================================
@@ -175,6 +566,88 @@ def build(ctx: click.Context, out_dir: Path | None, check: bool) -> None:
 # =============================================================================
 # Imports and screening: import …                       (issue: wider ecosystem)
 # =============================================================================
+
+
+@cli.group("import")
+def import_() -> None:
+    """Import third-party datasets into the graph as sourced statements.
+
+    \b
+    Example:
+      kg import epoch ../shared/reference/epoch-ml-hardware.csv
+    """
+
+
+@import_.command("epoch")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Turtle file to (re)write (default: FACTS/imported/epoch.ttl).",
+)
+@click.option("--dry-run", is_flag=True, help="Match, validate and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def import_epoch_command(
+    ctx: click.Context, file: Path, out: Path | None, dry_run: bool, as_json: bool
+) -> None:
+    """Import Epoch AI's ML hardware CSV (CC BY 4.0) as statements.
+
+    Rows are matched to curated chips by name and manufacturer (the table in
+    kg/importers/epoch.py); the rest become new chips. Every figure is a statement quoting
+    its row, derived from kg:src-epoch-ml-hardware, whose licence and attribution are in the
+    graph. Values that disagree with curated facts are kept side by side and reported.
+
+    Nothing is half-imported: an unknown column or a malformed row prints FILE:ROW: column:
+    problem (ROW counts CSV records, header = 1) and exits 2 without writing; so does an
+    import that would make `kg validate` fail.
+
+    \b
+    Examples:
+      kg import epoch ../shared/reference/epoch-ml-hardware.csv
+      kg import epoch ml_hardware.csv --dry-run --json
+    """
+    import dataclasses
+    import json
+
+    from kg.importers.base import import_problems, load_curated
+    from kg.importers.epoch import import_epoch, summary_lines
+    from kg.importers.turtle import render_turtle
+    from kg.write import write_text_atomic
+
+    project = _project(ctx)
+    target = out or project.facts_dir / "imported" / "epoch.ttl"
+    curated = load_curated(project, exclude=target)
+    result = import_epoch(file, curated.facts, display=file.name)
+    report = result.report
+    if report.errors:
+        for error in report.errors:
+            click.echo(error.format(str(file)), err=True)
+        click.echo(f"error: {len(report.errors)} problem(s) in {file}; nothing written", err=True)
+        ctx.exit(2)
+    text = render_turtle(result.graph, result.header)
+    problems = import_problems(curated, result.graph, project.display(target), text)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        click.echo(
+            f"error: the import would add {len(problems)} validation problem(s); nothing written",
+            err=True,
+        )
+        ctx.exit(2)
+    if as_json:
+        payload = dataclasses.asdict(report)
+        payload["written"] = None if dry_run else project.display(target)
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        for line in summary_lines(report):
+            click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing written", err=True)
+        return
+    write_text_atomic(target, text)
+    click.echo(f"wrote {project.display(target)} ({len(result.graph)} triples)", err=True)
 
 
 # =============================================================================
