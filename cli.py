@@ -279,7 +279,9 @@ def query(
     envvar="KG_QUERIES",
     help="Directory of named queries (default: the package's kg/queries/).",
 )
-@click.option("--show-query", is_flag=True, help="Print the SPARQL (parameters bound); run nothing.")
+@click.option(
+    "--show-query", is_flag=True, help="Print the SPARQL (parameters bound); run nothing."
+)
 @_format_option
 @_json_option
 @_infer_option
@@ -316,6 +318,11 @@ def ask(
 
             raise InputError("--param needs a question NAME; `kg ask` lists them")
         queries = list_queries(queries_dir)
+        if not queries and not as_json:
+            from kg.catalog import default_queries_dir
+
+            click.echo(f"no competency questions (*.rq) in {queries_dir or default_queries_dir()}")
+            return
         if as_json:
             import json
 
@@ -334,8 +341,7 @@ def ask(
         from kg.query import format_table
 
         rows = [
-            (q.id, q.summary, " ".join(f"{p.name}={p.default}" for p in q.params))
-            for q in queries
+            (q.id, q.summary, " ".join(f"{p.name}={p.default}" for p in q.params)) for q in queries
         ]
         click.echo(format_table(("name", "question", "params"), rows), nl=False)
         click.echo(f"{len(rows)} questions; run one with `kg ask NAME`", err=True)
