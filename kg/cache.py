@@ -3,7 +3,7 @@
 Parsing every Turtle file and deriving the truthy triples on every ``kg query`` is wasted work.
 The cache stores the merged graph that :func:`kg.load.load_graph` returns, keyed by a SHA-256 of
 
-* every ontology and facts file (path and bytes), so any edit invalidates it;
+* every ontology and facts file (absolute path and bytes), so any edit invalidates it;
 * the source of ``kg/load.py`` and of this module, so a change in how the graph is derived does
   too (the package version alone does not change between commits);
 * the package, rdflib and Python versions (pickles are not portable across them);
@@ -97,7 +97,8 @@ def cache_key(project: Project | None = None, *, infer: bool = False) -> str:
                 data = path.read_bytes()
             except OSError:
                 data = b"\xff unreadable"  # the loader reports it; never cache around it
-            digest.update(f"{kind}\0{project.display(path)}\0{len(data)}\0".encode())
+            # The absolute path, because the loader resolves relative IRIs against it.
+            digest.update(f"{kind}\0{path.resolve()}\0{len(data)}\0".encode())
             digest.update(data)
     return digest.hexdigest()
 

@@ -184,9 +184,10 @@ def _term(query: NamedQuery, param: Param, value: str, graph) -> str:
         if re.match(r"^[a-z0-9][a-z0-9.\-]*$", value):
             return f"kg:{value}"
         raise InputError(f"{where}: expected a kg: id, a CURIE or an <IRI>")
+    from .query import curie
     from .search import resolve
 
-    return f"<{resolve(graph, value, kind=f'value for {param.name}')}>"
+    return curie(resolve(graph, value, kind=f"value for {param.name}"))
 
 
 def bind(query: NamedQuery, values: Sequence[tuple[str, str]] = (), graph=None) -> str:
