@@ -159,21 +159,13 @@ def canonical_triples(graph: Graph) -> list[Triple]:
         from rdflib.compare import to_canonical_graph
 
         triples = list(to_canonical_graph(graph))
+        labels = sorted({str(t) for triple in triples for t in triple if isinstance(t, BNode)})
+        short = {label: BNode(f"b{number}") for number, label in enumerate(labels)}
+        triples = [
+            tuple(short.get(str(t), t) if isinstance(t, BNode) else t for t in triple)
+            for triple in triples
+        ]
     return sorted(({tuple(_plain(t) for t in triple) for triple in triples}), key=_triple_key)
-
-
-def _canonical_graph(triples: list[Triple]) -> Graph:
-    """A fresh graph holding ``triples`` in that order, with only the project's prefixes.
-
-    rdflib's serialisers follow the store's insertion order where they do not sort, so
-    inserting in canonical order makes their output canonical too.
-    """
-    graph = Graph(bind_namespaces="none")
-    for prefix, namespace in sorted(context().items()):
-        graph.bind(prefix, namespace, override=True, replace=True)
-    for triple in triples:
-        graph.add(triple)
-    return graph
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,19 +173,96 @@ def _canonical_graph(triples: list[Triple]) -> Graph:
 # ---------------------------------------------------------------------------------------------
 
 
-def to_turtle(source: Source) -> bytes:
-    """Turtle with the project's prefixes; subjects, predicates and objects sorted."""
-    graph = _canonical_graph(canonical_triples(_graph(source)))
-    return graph.serialize(format="turtle", encoding="utf-8")
+_ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_NEEDS_ESCAPE = re.compile('[\\\\"\x00-\x1f\x7f]')
+# A conservative subset of Turtle's PN_LOCAL: anything else is written as a full <IRI>.
+_SAFE_LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
+_TURTLE_NUMBER = {
+    str(XSD.integer): re.compile(r"[+-]?[0-9]+"),
+    str(XSD.decimal): re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    str(XSD.boolean): re.compile(r"true|false"),
+}
+
+
+def _quote(text: str) -> str:
+    """A string literal as N-Triples and Turtle both read it; controls escaped, rest as is."""
+    return (
+        '"'
+        + _NEEDS_ESCAPE.sub(lambda m: _ECHAR.get(m.group(), f"\\u{ord(m.group()):04X}"), text)
+        + '"'
+    )
+
+
+def _nt(term) -> str:
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if term.language:
+        return f"{_quote(str(term))}@{term.language}"
+    if term.datatype is not None:
+        return f"{_quote(str(term))}^^<{term.datatype}>"
+    return _quote(str(term))
 
 
 def to_ntriples(source: Source) -> bytes:
     """N-Triples, one triple per line, lines sorted (so ``diff`` and ``sort`` work)."""
-    graph = _canonical_graph(canonical_triples(_graph(source)))
-    text = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
-    # Line breaks inside literals are escaped, so "\n" only ever ends a triple.
-    lines = sorted(line for line in text.split("\n") if line.strip())
-    return "".join(line + "\n" for line in lines).encode("utf-8")
+    triples = canonical_triples(_graph(source))
+    lines = sorted(f"{_nt(s)} {_nt(p)} {_nt(o)} .\n" for s, p, o in triples)
+    return "".join(lines).encode("utf-8")
+
+
+class _TurtleTerms:
+    """Terms in Turtle: CURIEs where the local name is plainly safe; remembers used prefixes."""
+
+    def __init__(self) -> None:
+        self.prefixes = sorted(context().items(), key=lambda item: (-len(item[1]), item[0]))
+        self.used: dict[str, str] = {}
+
+    def iri(self, iri) -> str:
+        text = str(iri)
+        for prefix, namespace in self.prefixes:
+            if text.startswith(namespace) and _SAFE_LOCAL.fullmatch(text[len(namespace) :]):
+                self.used[prefix] = namespace
+                return f"{prefix}:{text[len(namespace) :]}"
+        return f"<{text}>"
+
+    def term(self, term) -> str:
+        if isinstance(term, URIRef):
+            return self.iri(term)
+        if isinstance(term, BNode):
+            return f"_:{term}"
+        if term.language:
+            return f"{_quote(str(term))}@{term.language}"
+        if term.datatype is None:
+            return _quote(str(term))
+        number = _TURTLE_NUMBER.get(str(term.datatype))
+        if number is not None and number.fullmatch(str(term)):
+            return str(term)  # the token's text is the literal's lexical form, kept exactly
+        return f"{_quote(str(term))}^^{self.iri(term.datatype)}"
+
+
+def to_turtle(source: Source) -> bytes:
+    """Turtle: one block per subject in IRI order, ``a`` first, then predicates in IRI order.
+
+    Written directly: rdflib's Turtle rewrites some lexical forms ("5"^^xsd:decimal as 5.0),
+    which is a different RDF term.
+    """
+    terms = _TurtleTerms()
+    blocks: list[str] = []
+    by_subject: dict = {}
+    for s, p, o in canonical_triples(_graph(source)):
+        by_subject.setdefault(s, {}).setdefault(p, []).append(o)
+    for subject, properties in by_subject.items():
+        ordered = sorted(properties, key=lambda p: (p != RDF.type, str(p)))
+        lines = []
+        for predicate in ordered:
+            verb = "a" if predicate == RDF.type else terms.iri(predicate)
+            objects = ", ".join(terms.term(o) for o in properties[predicate])
+            lines.append(f"    {verb} {objects}")
+        blocks.append(f"{terms.term(subject)}\n" + " ;\n".join(lines) + " .\n")
+    header = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(terms.used.items()))
+    return (header + "\n" + "\n".join(blocks)).encode("utf-8")
 
 
 def to_rdfxml(source: Source) -> bytes:
@@ -504,14 +573,14 @@ def to_edges_csv(source: Source) -> bytes:
 
 
 def to_cytoscape(source: Source) -> bytes:
-    """Cytoscape.js elements JSON (also read by Cytoscape desktop and ``nx.cytoscape_graph``).
+    """Cytoscape.js elements JSON (also imported by Cytoscape desktop as ``.cyjs``).
 
     Edge ids are ``"SOURCE PREDICATE TARGET"``, stable as facts are added.
     """
     G = _projection(source)
     nodes = [{"data": {"id": node, **data}} for node, data in G.nodes(data=True)]
     edges = [
-        {"data": {"id": f"{u} {key} {v}", "source": u, "target": v, "key": key, **data}}
+        {"data": {"id": f"{u} {key} {v}", "source": u, "target": v, **data}}
         for u, v, key, data in G.edges(keys=True, data=True)
     ]
     return _json(
