@@ -338,13 +338,16 @@ def ask(
             ]
             click.echo(json.dumps(data, indent=2, ensure_ascii=False))
             return
-        from kg.query import format_table
+        from kg.query import display_width
 
-        rows = [
-            (q.id, q.summary, " ".join(f"{p.name}={p.default}" for p in q.params)) for q in queries
-        ]
-        click.echo(format_table(("name", "question", "params"), rows), nl=False)
-        click.echo(f"{len(rows)} questions; run one with `kg ask NAME`", err=True)
+        width = max(display_width(q.id) for q in queries)
+        for q in queries:
+            click.echo(f"{q.id}{' ' * (width - display_width(q.id))}  {q.title}")
+            if q.description and q.description != q.title:
+                click.echo(f"{' ' * (width + 2)}{q.description}")
+            for p in q.params:
+                click.echo(f"{' ' * (width + 2)}--param {p.name}={p.default}")
+        click.echo(f"{len(queries)} questions; run one with `kg ask NAME`", err=True)
         return
     from kg.query import parse_query, run_query
 

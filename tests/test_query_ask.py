@@ -48,14 +48,17 @@ def csv_rows(text):
 
 
 def test_list_shows_each_question_with_description():
-    out = ok(ask())
-    lines = out.splitlines()
-    assert lines[0].split()[:2] == ["name", "question"]
-    body = "\n".join(lines[2:])
-    assert "cq01-foundation-members" in body
-    assert "Which organisations are members of a foundation, with their tier?" in body
-    assert "foundation=kg:pytorch-foundation" in body
-    assert len(lines) - 2 == len(list(QUERIES.glob("*.rq")))
+    result = ask()
+    lines = ok(result).splitlines()
+    first = lines.index(next(line for line in lines if line.startswith("cq01-")))
+    assert lines[first].split(None, 1) == ["cq01-foundation-members", "Members of a foundation"]
+    assert lines[first + 1].strip() == (
+        "Which organisations are members of a foundation, with their tier?"
+    )
+    assert lines[first + 2].strip() == "--param foundation=kg:pytorch-foundation"
+    ids = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert ids == sorted(p.stem for p in QUERIES.glob("*.rq"))
+    assert "3 questions" in result.stderr
 
 
 def test_list_json():
