@@ -566,6 +566,283 @@ def export(
 # Analytics: analyze …                                  (issue: analytics)
 # =============================================================================
 
+_analytics_json = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+_analytics_lang = click.option(
+    "--lang",
+    type=click.Choice(("en", "zh-Hans", "zh-Hant")),
+    default="en",
+    show_default=True,
+    help="Language of the labels shown (falls back to English).",
+)
+
+
+def _analytics_graph(ctx: click.Context, no_cache: bool):
+    """(rdflib graph, analytics networkx graph) of the project."""
+    from kg.analytics import project
+
+    graph = _query_graph(ctx, False, no_cache)
+    return graph, project(graph)
+
+
+def _echo_json(result) -> None:
+    import json
+
+    from kg.analytics import to_jsonable
+
+    click.echo(json.dumps(to_jsonable(result), indent=2, ensure_ascii=False))
+
+
+@cli.group()
+def analyze() -> None:
+    """Network analytics with networkx: structure, concentration, "what if X leaves".
+
+    Entities and their sourced relationships form a networkx graph; market-share figures
+    become vendor → market edges carrying value, period, rank and source. Entity arguments
+    accept a kg: id (kg:nvidia), a slug (nvidia) or any label (NVIDIA, 英伟达, 輝達).
+
+    \b
+    Examples:
+      kg analyze concentration market-china-ai-accelerator-cards --year 2022
+      kg analyze whatif --remove nvidia
+      kg analyze path huawei meta
+      kg analyze centrality --class company --top 10
+    """
+
+
+@analyze.command("centrality")
+@click.option(
+    "--by",
+    "sort",
+    type=click.Choice(("pagerank", "degree", "betweenness")),
+    default="pagerank",
+    show_default=True,
+    help="What to rank by (ties: by id).",
+)
+@click.option(
+    "--class",
+    "classes",
+    multiple=True,
+    metavar="CLASS",
+    help="Only list instances of CLASS (CURIE, name or label; subclasses count). Repeatable.",
+)
+@click.option(
+    "--top", type=click.IntRange(min=0), default=20, show_default=True, help="Rows (0 = all)."
+)
+@_analytics_lang
+@_analytics_json
+@_no_cache_option
+@click.pass_context
+def analyze_centrality(ctx, sort, classes, top, lang, as_json, no_cache) -> None:
+    """Rank entities by degree, PageRank and betweenness centrality.
+
+    Scores are computed on the whole graph with direction ignored (one link per related
+    pair), then filtered by --class, so filtering never changes a score.
+
+    \b
+    Examples:
+      kg analyze centrality
+      kg analyze centrality --by betweenness --class company --top 10
+      kg analyze centrality --class aichip:SoftwareFramework --json
+    """
+    from kg.analytics import centrality, resolve_class
+    from kg.analytics.render import render_centrality
+
+    graph, G = _analytics_graph(ctx, no_cache)
+    wanted = [resolve_class(graph, text) for text in classes]
+    result = centrality(G, sort=sort, classes=wanted, top=top or None, lang=lang)
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(render_centrality(result), nl=False)
+    click.echo(
+        f"{len(result.rows)} rows; {result.nodes} entities, {result.edges} links; by {sort}",
+        err=True,
+    )
+
+
+@analyze.command("communities")
+@click.option(
+    "--resolution",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Louvain resolution: above 1 gives more, smaller communities.",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Louvain random seed.")
+@click.option(
+    "--members",
+    type=click.IntRange(min=0),
+    default=12,
+    show_default=True,
+    help="Members listed per community in the table (0 = all; JSON lists all).",
+)
+@_analytics_lang
+@_analytics_json
+@_no_cache_option
+@click.pass_context
+def analyze_communities(ctx, resolution, seed, members, lang, as_json, no_cache) -> None:
+    """Louvain communities of the ecosystem, with their modularity.
+
+    Deterministic: the same facts and seed give the same communities. Entities with no
+    relationship at all are counted, not listed.
+
+    \b
+    Examples:
+      kg analyze communities
+      kg analyze communities --resolution 1.5 --members 0
+      kg analyze communities --json
+    """
+    from kg.analytics import communities
+    from kg.analytics.render import render_communities
+
+    _graph, G = _analytics_graph(ctx, no_cache)
+    result = communities(G, resolution=resolution, seed=seed, lang=lang)
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(render_communities(result, members=members or None), nl=False)
+
+
+@analyze.command("path")
+@click.argument("a")
+@click.argument("b")
+@_analytics_lang
+@_analytics_json
+@_no_cache_option
+@click.pass_context
+def analyze_path(ctx, a, b, lang, as_json, no_cache) -> None:
+    """The shortest chain of relationships linking A and B, with the sources of each link.
+
+    The search ignores direction; each arrow shows the relationship's own direction. Exits 1
+    when A and B are not connected.
+
+    \b
+    Examples:
+      kg analyze path huawei meta
+      kg analyze path 华为 英伟达 --lang zh-Hans
+      kg analyze path kg:ascend kg:pytorch --json
+    """
+    from kg.analytics import resolve_node, shortest_path
+    from kg.analytics.render import render_path
+
+    graph, G = _analytics_graph(ctx, no_cache)
+    start = resolve_node(graph, G, a)
+    end = resolve_node(graph, G, b)
+    result = shortest_path(G, start, end, lang=lang)
+    if result is None:
+        click.echo(f"no path between {start} and {end}: they are not connected", err=True)
+        ctx.exit(1)
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(render_path(result), nl=False)
+
+
+@analyze.command("concentration")
+@click.argument("market")
+@click.option(
+    "--year", "period", metavar="Y", help="Year or period label (2022, 2023-H1) of the shares."
+)
+@_analytics_lang
+@_analytics_json
+@_no_cache_option
+@click.pass_context
+def analyze_concentration(ctx, market, period, lang, as_json, no_cache) -> None:
+    """Vendor shares of MARKET with CR1, CR4 and the Herfindahl–Hirschman index.
+
+    HHI is the sum of squared percentage shares (0–10,000), on the shares as published; if
+    they do not add up to 100 % the output says so. Each share names its source. Refuses
+    (exit 1) when two equally ranked figures for one vendor disagree, and (exit 2) when the
+    market has no share figures or several periods and no --year.
+
+    \b
+    Examples:
+      kg analyze concentration market-china-ai-accelerator-cards --year 2022
+      kg analyze concentration 中国AI加速卡市场 --json
+    """
+    from kg.analytics import concentration, resolve_node
+    from kg.analytics.render import render_concentration
+
+    graph, G = _analytics_graph(ctx, no_cache)
+    node = resolve_node(graph, G, market, kind="market", cls="aichip:Market")
+    result = concentration(G, node, period, lang=lang)
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(render_concentration(result), nl=False)
+
+
+@analyze.command("whatif")
+@click.option("--remove", "vendor", required=True, metavar="VENDOR", help="The vendor that leaves.")
+@click.option(
+    "--market", metavar="M", help="Only this market (default: every market it has a share in)."
+)
+@click.option("--year", "period", metavar="Y", help="Only this year or period.")
+@_analytics_lang
+@_analytics_json
+@_no_cache_option
+@click.pass_context
+def analyze_whatif(ctx, vendor, market, period, lang, as_json, no_cache) -> None:
+    """The market and the ecosystem without VENDOR: who fills the gap, what breaks.
+
+    Removes the vendor, its subsidiaries and the products only they make (chips, families,
+    software such as CUDA). Market: the other vendors' shares renormalised to 100 %, the new
+    HHI and leader, and each candidate's hardware with the software that supports it.
+    Ecosystem: frameworks and platforms left without supported hardware, and what is cut off.
+
+    \b
+    Examples:
+      kg analyze whatif --remove nvidia
+      kg analyze whatif --remove 英伟达 --market market-china-ai-accelerator-cards --year 2022
+      kg analyze whatif --remove nvidia --json
+    """
+    from kg.analytics import node_label, resolve_node, whatif
+    from kg.analytics.render import render_whatif
+
+    graph, G = _analytics_graph(ctx, no_cache)
+    node = resolve_node(graph, G, vendor, kind="vendor", cls="aichip:Organization")
+    market_node = (
+        resolve_node(graph, G, market, kind="market", cls="aichip:Market") if market else None
+    )
+    result = whatif(G, node, market=market_node, period=period, lang=lang)
+    if as_json:
+        _echo_json(result)
+        return
+    labels = {n: node_label(G, n, lang) for n in G}
+    click.echo(render_whatif(result, labels), nl=False)
+
+
+@analyze.command("support")
+@click.option("--list", "as_list", is_flag=True, help="One row per supported pair, not a grid.")
+@_analytics_lang
+@_analytics_json
+@_no_cache_option
+@click.pass_context
+def analyze_support(ctx, as_list, lang, as_json, no_cache) -> None:
+    """The framework/platform × hardware support matrix, with the software layers between.
+
+    Read from aichip:supports, aichip:compatibleWith and aichip:dependsOn; chips are grouped
+    under their family and each column names its maker.
+
+    \b
+    Examples:
+      kg analyze support
+      kg analyze support --list
+      kg analyze support --json
+    """
+    from kg.analytics import support_matrix
+    from kg.analytics.render import render_support
+
+    _graph, G = _analytics_graph(ctx, no_cache)
+    result = support_matrix(G, lang=lang)
+    if as_json:
+        _echo_json(result)
+        return
+    if not result.cells:
+        click.echo("no support relations in the graph", err=True)
+        return
+    click.echo(render_support(result, as_list=as_list), nl=False)
+
 
 # =============================================================================
 # Endpoint and remote stores: serve, push               (issue: SPARQL endpoint)

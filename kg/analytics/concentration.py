@@ -84,6 +84,7 @@ class Concentration:
     leader: str
     leader_label: str
     notes: tuple[str, ...]
+    basis: str = "published shares, not renormalised"
 
 
 def hhi(shares) -> Decimal:

@@ -18,11 +18,12 @@ __all__ = ["Hop", "PathResult", "chain_text", "shortest_path"]
 
 @dataclass(frozen=True)
 class Hop:
-    source: str  # CURIE of the node the walk leaves
-    target: str  # CURIE of the node it reaches
+    start: str  # CURIE of the node the walk leaves
+    end: str  # CURIE of the node it reaches
     predicate: str  # CURIE of the relationship (observation class for collapsed figures)
     label: str  # readable relationship, e.g. "member of" or "share 85 % (2022)"
-    forward: bool  # whether the relationship points from source to target
+    forward: bool  # whether the relationship points from start to end
+    sources: tuple[str, ...]  # documents behind the relationship or figure
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,12 @@ def _hop(G: nx.MultiDiGraph, u: str, v: str) -> Hop:
     _order, forward, data = min(options, key=lambda option: option[0])
     label = _figure(data) if data.get("kind") == OBSERVATION else data.get("label") or ""
     return Hop(
-        source=u,
-        target=v,
+        start=u,
+        end=v,
         predicate=data.get("predicate") or "",
         label=label or data.get("predicate") or "",
         forward=forward,
+        sources=tuple((data.get("sources") or data.get("source") or "").split()),
     )
 
 

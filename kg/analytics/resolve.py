@@ -32,7 +32,7 @@ def resolve_node(
         raise InputError(f"{text!r} ({node}) is not an entity the analytics graph covers")
     if cls is not None and not has_class(G, node, cls):
         what = G.nodes[node].get("class") or "untyped"
-        raise InputError(f"{text!r} ({node}) is a {what}, not a {cls}")
+        raise InputError(f"{text!r} ({node}, {what}) is not a {kind}; expected a {cls}")
     return node
 
 

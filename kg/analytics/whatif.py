@@ -84,6 +84,7 @@ class MarketWithout:
     leader_after: str | None
     leader_after_label: str | None
     candidates: tuple[Candidate, ...]
+    basis_after: str = "remaining shares renormalised to 100 %"
 
 
 @dataclass(frozen=True)

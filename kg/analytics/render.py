@@ -1,0 +1,264 @@
+"""Plain-text renderings of analytics results for the terminal (returned, never printed).
+
+Tables are aligned by display width (:func:`kg.query.format_table`), so Chinese labels line up.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..query import display_width, format_table
+from .centrality import CentralityResult
+from .communities import CommunitiesResult
+from .concentration import Concentration
+from .paths import PathResult
+from .support import SupportMatrix
+from .whatif import Candidate, MarketWithout, WhatIfResult
+
+__all__ = [
+    "render_centrality",
+    "render_communities",
+    "render_concentration",
+    "render_path",
+    "render_support",
+    "render_whatif",
+]
+
+
+def _num(value: Decimal | float | None, places: int = 2, sep: bool = False) -> str:
+    """``85``, ``71.43``, ``7,331``: no trailing zeros, ``places`` decimals at most."""
+    if value is None:
+        return "–"
+    quantum = Decimal(1).scaleb(-places)
+    rounded = Decimal(str(value)).quantize(quantum).normalize()
+    if rounded == rounded.to_integral_value():
+        rounded = rounded.quantize(Decimal(1))
+    return f"{rounded:,f}" if sep else f"{rounded:f}"
+
+
+def _clip(text: str, width: int = 40) -> str:
+    """``text`` cut to ``width`` terminal columns (Chinese counts two), with an ellipsis."""
+    if display_width(text) <= width:
+        return text
+    out = ""
+    for char in text:
+        if display_width(out + char) > width - 1:
+            break
+        out += char
+    return out + "…"
+
+
+def _pct(value: Decimal | None) -> str:
+    return "–" if value is None else f"{_num(value)} %"
+
+
+def render_centrality(result: CentralityResult) -> str:
+    rows = [
+        (
+            str(i),
+            r.node,
+            _clip(r.label),
+            (r.cls or "").removeprefix("aichip:"),
+            str(r.degree),
+            f"{r.pagerank:.4f}",
+            f"{r.betweenness:.4f}",
+        )
+        for i, r in enumerate(result.rows, 1)
+    ]
+    headers = ("#", "id", "label", "class", "degree", "pagerank", "betweenness")
+    right = (True, False, False, False, True, True, True)
+    return format_table(headers, rows, align_right=right)
+
+
+def render_communities(result: CommunitiesResult, *, members: int | None = 12) -> str:
+    lines = [
+        f"{len(result.communities)} communities, modularity {result.modularity:.4f} "
+        f"(Louvain, seed {result.seed}, resolution {result.resolution:g}; "
+        f"{result.nodes} entities, {result.edges} links, {result.singletons} unlinked)",
+        "",
+    ]
+    rows = []
+    for community in result.communities:
+        shown = community.members if members is None else community.members[:members]
+        names = ", ".join(_clip(m.label, 30) for m in shown)
+        if len(shown) < community.size:
+            names += f", … (+{community.size - len(shown)})"
+        rows.append((str(community.number), str(community.size), names))
+    lines.append(
+        format_table(("#", "size", "members (hubs first)"), rows, align_right=(True, True, False))
+    )
+    return "\n".join(lines)
+
+
+def render_path(path: PathResult) -> str:
+    rows = [
+        (
+            label_from,
+            f"{hop.label} →" if hop.forward else f"← {hop.label}",
+            label_to,
+            " ".join(hop.sources),
+        )
+        for hop, label_from, label_to in zip(path.hops, path.labels, path.labels[1:], strict=False)
+    ]
+    table = format_table(("from", "relation", "to", "sources"), rows)
+    return f"{path.text}\n\n{table}"
+
+
+def _figure_source(share) -> str:
+    parts = []
+    for figure in share.figures:
+        text = figure.source or figure.observation
+        if figure.cited_source:
+            text += f" citing {figure.cited_source}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def render_concentration(result: Concentration) -> str:
+    head = f"{result.market_label} ({result.market}), {result.period}"
+    rows = [
+        (
+            str(i),
+            s.label,
+            _pct(s.share),
+            s.figures[0].rank.removeprefix("aichip:"),
+            _figure_source(s),
+        )
+        for i, s in enumerate(result.shares, 1)
+    ]
+    table = format_table(
+        ("#", "vendor", "share", "rank", "source"),
+        rows,
+        align_right=(True, False, True, False, False),
+    )
+    summary = (
+        f"total {_pct(result.total)}   CR1 {_pct(result.cr1)}   CR4 {_pct(result.cr4)}   "
+        f"HHI {_num(result.hhi, sep=True)} (0–10,000, on {result.basis})   "
+        f"leader {result.leader_label}"
+    )
+    notes = [f"note: {note}" for note in result.notes]
+    return "\n".join([head, "", table.rstrip("\n"), "", summary, *notes]) + "\n"
+
+
+def _candidate_line(candidate: Candidate) -> str:
+    hardware = ", ".join(candidate.hardware_labels) or "no hardware in the graph"
+    supports = []
+    for link in candidate.supported_by:
+        routes = [" → ".join(r) for r in link.route_labels if r]
+        text = link.label
+        if routes and not any(not r for r in link.route_labels):
+            text += f" via {' or '.join(routes)}"
+        supports.append(text)
+    support_text = (
+        f"supported by {'; '.join(supports)}" if supports else "no supporting software in the graph"
+    )
+    return (
+        f"  {candidate.label} ({_pct(candidate.renormalised)} of what is left): "
+        f"{hardware} — {support_text}"
+    )
+
+
+def _market_block(vendor_label: str, market: MarketWithout) -> list[str]:
+    before = market.before
+    lines = [
+        f"Market: {before.market_label} ({before.market}), {before.period}: "
+        f"{vendor_label} had {_pct(market.removed_share)}",
+        "",
+    ]
+    rows = [(s.label, _pct(s.share), _pct(s.renormalised)) for s in market.remaining]
+    if rows:
+        table = format_table(
+            ("vendor", "share", "renormalised"), rows, align_right=(False, True, True)
+        )
+        lines.append(table.rstrip("\n"))
+        lines.append("")
+    lines.append(
+        f"HHI {_num(before.hhi, sep=True)} → {_num(market.hhi_after, sep=True)}   "
+        f"CR1 {_pct(before.cr1)} → {_pct(market.cr1_after)}   "
+        f"CR4 {_pct(before.cr4)} → {_pct(market.cr4_after)}   "
+        f"leader {before.leader_label} → {market.leader_after_label or 'nobody'}"
+    )
+    lines.append(f"(before: {before.basis}; after: {market.basis_after})")
+    lines.extend(f"note: {note}" for note in before.notes)
+    if market.candidates:
+        lines.append("")
+        lines.append("Candidates to fill the gap, largest first:")
+        lines.extend(_candidate_line(c) for c in market.candidates)
+    return lines
+
+
+def render_whatif(result: WhatIfResult, labels: dict[str, str]) -> str:
+    """``labels`` maps the CURIEs the result mentions to display labels."""
+
+    def name(node: str) -> str:
+        return labels.get(node, node)
+
+    removed = ", ".join(name(n) for n in result.removed)
+    lines = [f"Without {result.vendor_label} ({result.vendor}): removes {removed}", ""]
+    if not result.markets:
+        lines.append(f"Market: {result.vendor_label} has no usable share figure in any market.")
+    for market in result.markets:
+        lines.extend(_market_block(result.vendor_label, market))
+        lines.append("")
+    lines.extend(f"skipped: {s}" for s in result.skipped)
+    lines.append("Ecosystem:")
+    if result.stranded:
+        for impact in result.stranded:
+            lost = ", ".join(name(n) for n in impact.lost)
+            lines.append(f"  left without supported hardware: {impact.label} (had {lost})")
+    else:
+        lines.append("  no framework or platform is left without supported hardware")
+    for impact in result.affected:
+        lost = ", ".join(name(n) for n in impact.lost)
+        kept = ", ".join(name(n) for n in impact.kept)
+        lines.append(f"  loses {lost}: {impact.label} (keeps {kept})")
+    if result.disconnected:
+        for component in result.disconnected:
+            lines.append(f"  cut off from the rest: {', '.join(component.labels)}")
+    else:
+        lines.append("  nothing else is cut off from the rest of the graph")
+    return "\n".join(lines) + "\n"
+
+
+def render_support(matrix: SupportMatrix, *, as_list: bool = False) -> str:
+    labels = {r.node: r.label for r in matrix.rows} | {c.node: c.label for c in matrix.columns}
+
+    def route_text(cell) -> str:
+        if cell.direct:
+            return "direct"
+        return " or ".join("via " + " → ".join(labels.get(n, n) for n in r) for r in cell.routes)
+
+    if as_list:
+        makers = {c.node: ", ".join(c.maker_labels) for c in matrix.columns}
+        rows = [
+            (labels[c.software], labels[c.hardware], makers[c.hardware], route_text(c))
+            for c in matrix.cells
+        ]
+        return format_table(("software", "hardware", "maker", "how"), rows)
+    headers = ["software", *(c.label for c in matrix.columns)]
+    body = []
+    footnotes = []
+    for row in matrix.rows:
+        line = [row.label]
+        for column in matrix.columns:
+            cell = matrix.cell(row.node, column.node)
+            if cell is None:
+                line.append("")
+            elif cell.direct:
+                line.append("✓")
+            else:
+                footnotes.append(
+                    f"[{len(footnotes) + 1}] {row.label} × {column.label}: {route_text(cell)}"
+                )
+                line.append(f"[{len(footnotes)}]")
+        body.append(line)
+    makers_line = "makers: " + "; ".join(
+        f"{c.label}: {', '.join(c.maker_labels) or '?'}" for c in matrix.columns
+    )
+    out = format_table(headers, body)
+    return (
+        out
+        + "\n✓ direct support; [n] through other software:\n"
+        + "\n".join([*footnotes, makers_line])
+        + "\n"
+    )
