@@ -562,6 +562,90 @@ def export(
     click.echo(f"wrote {output} ({len(data)} bytes, {FORMATS[format_name].media_type})", err=True)
 
 
+@cli.command("viz")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=Path("graph.html"),
+    show_default=True,
+    help="HTML file to write (atomically; nothing else is written).",
+)
+@click.option("--focus", metavar="TERM", help="Show only the neighbourhood of this entity.")
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="With --focus: how many links away from the entity to go.",
+)
+@click.option(
+    "--classes",
+    "class_names",
+    metavar="CLASS[,CLASS…]",
+    multiple=True,
+    help="Show only entities of these classes (and their subclasses); repeat or comma-separate.",
+)
+@click.option("--title", help="Page title (default: the project's).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@click.pass_context
+def viz(
+    ctx: click.Context,
+    output: Path,
+    focus: str | None,
+    depth: int,
+    class_names: tuple[str, ...],
+    title: str | None,
+    as_json: bool,
+) -> None:
+    """Write the interactive graph viewer: one self-contained HTML file that works offline.
+
+    Nodes are coloured and shaped by class (legend with class filters), edges labelled by
+    predicate; hover or click for names in English and Chinese, key figures and sources; the
+    search box finds any name in any script. Above 300 entities the layout is computed here
+    and physics is off, so large graphs open at once. TERM is a kg: id, slug or any name
+    (华为, 華為, Huawei); CLASS a class name or label (Company, GPU, 公司).
+
+    \b
+    Examples:
+      kg viz                                  # ./graph.html with the whole graph
+      kg viz -o huawei.html --focus 华为 --depth 2
+      kg viz --classes Company,Foundation --json
+    """
+    from kg.load import load
+    from kg.viz import DEFAULT_TITLE, render_viewer
+    from kg.write import write_text_atomic
+
+    classes = [name.strip() for value in class_names for name in value.split(",")]
+    viewer = render_viewer(
+        load(_project(ctx)).graph,
+        focus=focus,
+        depth=depth,
+        classes=[name for name in classes if name],
+        title=title or DEFAULT_TITLE,
+    )
+    write_text_atomic(output, viewer.html)
+    summary = {
+        "output": str(output),
+        "bytes": len(viewer.html.encode("utf-8")),
+        "nodes": viewer.nodes,
+        "edges": viewer.edges,
+        "layout": "browser physics" if viewer.physics else "precomputed (networkx), physics off",
+        "focus": viewer.focus,
+        "classes": list(viewer.classes),
+    }
+    if as_json:
+        import json
+
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        click.echo(
+            f"wrote {output} ({viewer.nodes} entities, {viewer.edges} links, "
+            f"{summary['layout']})",
+            err=True,
+        )
+
+
 # =============================================================================
 # Analytics: analyze …                                  (issue: analytics)
 # =============================================================================

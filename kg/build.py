@@ -27,7 +27,7 @@ __all__ = [
 EXPORTERS: dict[str, Callable[[LoadedGraph], bytes]] = {}
 
 #: Modules that call ``register`` when imported; imported on first use, not at start-up.
-EXPORTER_MODULES: tuple[str, ...] = ("kg.export",)
+EXPORTER_MODULES: tuple[str, ...] = ("kg.export", "kg.viz")
 
 
 def register(file_name: str, render: Callable[[LoadedGraph], bytes]) -> None:
