@@ -712,11 +712,17 @@ def analyze() -> None:
 @click.option(
     "--top", type=click.IntRange(min=0), default=20, show_default=True, help="Rows (0 = all)."
 )
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    metavar="K",
+    help="Estimate betweenness from K seeded random pivots (for large graphs).",
+)
 @_analytics_lang
 @_analytics_json
 @_no_cache_option
 @click.pass_context
-def analyze_centrality(ctx, sort, classes, top, lang, as_json, no_cache) -> None:
+def analyze_centrality(ctx, sort, classes, top, sample, lang, as_json, no_cache) -> None:
     """Rank entities by degree, PageRank and betweenness centrality.
 
     Scores are computed on the whole graph with direction ignored (one link per related
@@ -733,13 +739,14 @@ def analyze_centrality(ctx, sort, classes, top, lang, as_json, no_cache) -> None
 
     graph, G = _analytics_graph(ctx, no_cache)
     wanted = [resolve_class(graph, text) for text in classes]
-    result = centrality(G, sort=sort, classes=wanted, top=top or None, lang=lang)
+    result = centrality(G, sort=sort, classes=wanted, top=top or None, sample=sample, lang=lang)
     if as_json:
         _echo_json(result)
         return
     click.echo(render_centrality(result), nl=False)
     click.echo(
-        f"{len(result.rows)} rows; {result.nodes} entities, {result.edges} links; by {sort}",
+        f"{len(result.rows)} rows; {result.nodes} entities, {result.edges} links; by {sort}"
+        + (f"; betweenness from {result.sampled} pivots" if result.sampled else ""),
         err=True,
     )
 
@@ -931,6 +938,222 @@ def analyze_support(ctx, as_list, lang, as_json, no_cache) -> None:
 # =============================================================================
 # Endpoint and remote stores: serve, push               (issue: SPARQL endpoint)
 # =============================================================================
+
+# Mirrors kg.remote.KG_GRAPH_IRI (tested); importing kg.remote here would slow `kg --help`.
+KG_GRAPH_IRI = "https://w3id.org/aichip-kg/graph"
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback exposes the endpoint to the network.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=7878,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one (the URL is printed on stdout).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a query may take; then its worker is killed and the answer is 503.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Results per answer; a longer answer is cut and says so (KG-Truncated header).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Query worker processes (queries answered at once).",
+)
+@click.option(
+    "--memory-mb",
+    type=click.IntRange(min=0),
+    default=1024,
+    show_default=True,
+    help="Memory a worker may add while answering one query (0: no cap).",
+)
+@click.option("--cors", is_flag=True, help="Send Access-Control-Allow-Origin: * (off by default).")
+@click.option(
+    "--named-graphs",
+    "named_graphs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also serve the named graphs of this TriG/N-Quads file (reached with GRAPH).",
+)
+@click.option("--quiet", is_flag=True, help="Do not log one line per request on stderr.")
+@click.option("--no-cache", "serve_no_cache", is_flag=True, help="Rebuild the graph, no cache.")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    timeout: float,
+    max_rows: int,
+    workers: int,
+    memory_mb: int,
+    cors: bool,
+    named_graphs: Path | None,
+    quiet: bool,
+    serve_no_cache: bool,
+) -> None:
+    """Serve the graph as a read-only SPARQL 1.1 endpoint, with a query page.
+
+    The endpoint is URL/sparql (GET, form POST or direct POST; answers in SPARQL JSON, XML,
+    CSV or TSV, or Turtle, N-Triples, JSON-LD by Accept or ?format=). The query page at URL/
+    runs the competency questions and works offline. Updates are refused (403); SERVICE and
+    FROM are refused (400) and nothing is ever fetched; a query past --timeout is stopped
+    (503). Prints the URL on stdout, logs requests on stderr; Ctrl-C stops it.
+
+    \b
+    Examples:
+      kg serve                              # http://127.0.0.1:7878/
+      kg serve --port 8000 --timeout 30 --max-rows 50000
+      curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s ?p ?o } LIMIT 5' \\
+           http://127.0.0.1:7878/sparql
+    """
+    import signal
+
+    from kg.cache import cached_graph
+    from kg.serve import ServeConfig, make_server
+    from kg.serve_exec import read_named_graphs, served_data
+
+    graph = cached_graph(_project(ctx), use_cache=not serve_no_cache)
+    named = read_named_graphs(named_graphs) if named_graphs else None
+    config = ServeConfig(
+        host=host,
+        port=port,
+        timeout=timeout,
+        max_rows=max_rows,
+        workers=workers,
+        memory_mb=memory_mb,
+        cors=cors,
+        log=None if quiet else (lambda line: click.echo(line, err=True)),
+    )
+    server = make_server(served_data(graph, named=named), config)
+    del graph, named  # the workers hold the graph; this process only speaks HTTP
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    click.echo(server.url)
+    click.echo(f"serving {server.url} (SPARQL endpoint {server.url}sparql); Ctrl-C stops", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        server.server_close()
+
+
+@cli.command()
+@click.option(
+    "--endpoint",
+    "update_url",
+    required=True,
+    metavar="URL",
+    help="The store's SPARQL Update endpoint, e.g. http://127.0.0.1:7878/update (Oxigraph) "
+    "or http://localhost:3030/ds/update (Fuseki).",
+)
+@click.option(
+    "--graph",
+    "graph_iri",
+    default=KG_GRAPH_IRI,
+    show_default=True,
+    metavar="IRI",
+    help="The named graph to replace with the project graph.",
+)
+@click.option(
+    "--query-endpoint",
+    "query_url",
+    metavar="URL",
+    help="The store's SPARQL query endpoint, to check what landed "
+    "(default: the update URL with /update replaced by /query, when it ends so).",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=3,
+    show_default=True,
+    help="Retries per request on 5xx and network errors (exponential backoff).",
+)
+@click.option(
+    "--timeout", "push_timeout", type=click.FloatRange(min=1), default=120.0, show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--no-cache", "push_no_cache", is_flag=True, help="Rebuild the graph, no cache.")
+@click.pass_context
+def push(
+    ctx: click.Context,
+    update_url: str,
+    graph_iri: str,
+    query_url: str | None,
+    batch_size: int,
+    retries: int,
+    push_timeout: float,
+    as_json: bool,
+    push_no_cache: bool,
+) -> None:
+    """Load the graph into a SPARQL 1.1 store, replacing one named graph.
+
+    Uses SPARQL Update only (Oxigraph, Fuseki, GraphDB, Virtuoso…): the triples go to a
+    staging graph in batches (retried on 5xx and network errors), then one COPY replaces the
+    target, so the target is never half-written; pushing twice leaves the same triples. On
+    failure the message says what state the target and staging graphs are in. Query the
+    result with kg query --endpoint.
+
+    \b
+    Examples:
+      oxigraph serve --location /tmp/store &      # pip install oxigraph
+      kg push --endpoint http://localhost:7878/update
+      kg query --endpoint http://localhost:7878/query \\
+        'SELECT (COUNT(*) AS ?n) { GRAPH <https://w3id.org/aichip-kg/graph> { ?s ?p ?o } }'
+    """
+    import json
+
+    from kg.cache import cached_graph
+    from kg.remote import push_graph
+
+    if query_url is None and update_url.rstrip("/").endswith("/update"):
+        query_url = update_url.rstrip("/")[: -len("update")] + "query"
+    graph = cached_graph(_project(ctx), use_cache=not push_no_cache)
+    report = push_graph(
+        graph,
+        update_url,
+        graph_iri=graph_iri,
+        query_url=query_url,
+        batch_size=batch_size,
+        retries=retries,
+        timeout=push_timeout,
+        progress=lambda message: click.echo(message, err=True),
+    )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    checked = (
+        f"; the store now holds {report.remote_triples}"
+        if report.remote_triples is not None
+        else " (not checked: no query endpoint)"
+    )
+    click.echo(
+        f"pushed {report.triples} triples to <{report.graph_iri}> at {report.update_url} "
+        f"in {report.requests} requests ({report.retries} retries){checked}"
+    )
 
 
 # =============================================================================

@@ -1,0 +1,449 @@
+"""Answer one SPARQL query request: parse, refuse, negotiate, evaluate, serialise.
+
+This is what a query worker of ``kg serve`` runs (see :mod:`kg.serve_pool`); it does no I/O of
+its own and knows nothing about HTTP connections or processes, so it is tested directly too.
+
+Parsing, the project prefixes, the refusal of SERVICE and of FROM / FROM NAMED, and the result
+formats come from :mod:`kg.query`, so the endpoint and ``kg query`` accept the same queries and
+write the same bytes. What is added here is what only an endpoint needs:
+
+* HTTP status codes: 400 for a malformed or refused query, 403 for an UPDATE (the endpoint is
+  read-only), 406 when no format the client accepts fits the query form;
+* content negotiation over ``Accept`` (or an explicit ``format``), plus SPARQL XML results and
+  RDF/XML, which :func:`kg.query.format_result` does not write;
+* the protocol's dataset parameters (``default-graph-uri``, ``named-graph-uri``), resolved
+  among the graphs this endpoint holds and never fetched: a graph it does not hold is refused;
+* an explicit row cap: at most ``max_rows`` solutions (or triples), and a response that says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import rdflib.plugins.sparql
+from rdflib import Dataset, Graph, URIRef
+from rdflib.query import Result
+
+from .errors import QueryError
+from .load import PREFIXES, bind_prefixes
+from .query import ParsedQuery, QueryResult, format_result, parse_query
+from .remote import KG_GRAPH_IRI
+
+__all__ = [
+    "GRAPH_MEDIA_TYPES",
+    "SOLUTION_MEDIA_TYPES",
+    "Job",
+    "Refusal",
+    "Reply",
+    "ServedData",
+    "execute",
+    "negotiate",
+    "read_named_graphs",
+    "served_data",
+]
+
+#: (media type, format) for SELECT and ASK, in the order the server prefers them.
+SOLUTION_MEDIA_TYPES: tuple[tuple[str, str], ...] = (
+    ("application/sparql-results+json", "json"),
+    ("application/sparql-results+xml", "xml"),
+    ("text/csv", "csv"),
+    ("text/tab-separated-values", "tsv"),
+    ("application/json", "json"),
+    ("application/xml", "xml"),
+    ("text/xml", "xml"),
+)
+#: (media type, format) for CONSTRUCT and DESCRIBE, in the order the server prefers them.
+GRAPH_MEDIA_TYPES: tuple[tuple[str, str], ...] = (
+    ("text/turtle", "ttl"),
+    ("application/n-triples", "nt"),
+    ("application/ld+json", "jsonld"),
+    ("application/rdf+xml", "rdfxml"),
+    ("application/x-turtle", "ttl"),
+    ("text/plain", "nt"),
+    ("application/json", "jsonld"),
+    ("application/xml", "rdfxml"),
+)
+#: Names accepted by the ``format`` request parameter (download links use them).
+_FORMAT_ALIASES = {
+    "json": "json",
+    "xml": "xml",
+    "csv": "csv",
+    "tsv": "tsv",
+    "ttl": "ttl",
+    "turtle": "ttl",
+    "nt": "nt",
+    "ntriples": "nt",
+    "n-triples": "nt",
+    "jsonld": "jsonld",
+    "json-ld": "jsonld",
+    "rdfxml": "rdfxml",
+    "rdf": "rdfxml",
+}
+READ_ONLY = "updates are refused: this endpoint is read-only (edit facts/*.ttl and rebuild)"
+_DATASET_CACHE_SIZE = 4
+
+
+class Refusal(Exception):
+    """A request the endpoint answers with an error status and a one-line message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = " ".join(message.split())  # one line, whatever the parser said
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query request, as the HTTP layer hands it to a worker (picklable)."""
+
+    query: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    accept: str = ""
+    format: str | None = None
+    max_rows: int = 10_000
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the HTTP layer sends back: status, content type, body and extra headers."""
+
+    status: int
+    content_type: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def error(cls, status: int, message: str) -> Reply:
+        line = " ".join(message.split())
+        return cls(status, "text/plain; charset=utf-8", f"{line}\n".encode())
+
+
+@dataclass
+class ServedData:
+    """The graphs the endpoint answers from.
+
+    ``dataset``'s default graph is the project graph, which queries may also name as
+    ``graph_iri``; its named graphs are whatever else is served (none for a plain ``kg serve``).
+    """
+
+    dataset: Dataset
+    graph_iri: str = KG_GRAPH_IRI
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+
+    @property
+    def names(self) -> list[str]:
+        named = sorted(str(g.identifier) for g in self.dataset.contexts() if self._is_named(g))
+        return [self.graph_iri, *named]
+
+    def _is_named(self, graph: Graph) -> bool:
+        return graph.identifier != self.dataset.default_context.identifier
+
+    def graph(self, iri: str) -> Graph:
+        """The served graph called ``iri``; :class:`Refusal` (400) if there is none."""
+        if iri == self.graph_iri:
+            return self.dataset.default_context
+        graph = self.dataset.get_context(URIRef(iri))
+        if iri not in self.names:
+            shown = ", ".join(f"<{name}>" for name in self.names)
+            raise Refusal(
+                400,
+                f"graph <{iri}> is not served here, and this endpoint never fetches graphs; "
+                f"it serves {shown}",
+            )
+        return graph
+
+    def dataset_for(self, default: tuple[str, ...], named: tuple[str, ...]) -> Dataset:
+        """The RDF dataset a request's ``default-graph-uri``/``named-graph-uri`` describe."""
+        if not default and not named:
+            return self.dataset
+        key = (default, named)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        graphs = {iri: self.graph(iri) for iri in (*default, *named)}  # refuse before copying
+        dataset = Dataset(default_union=False)
+        for iri in dict.fromkeys(default):
+            dataset.default_context.addN(
+                (s, p, o, dataset.default_context) for s, p, o in graphs[iri]
+            )
+        for iri in dict.fromkeys(named):
+            target = dataset.graph(URIRef(iri))
+            target.addN((s, p, o, target) for s, p, o in graphs[iri])
+        self._cache[key] = dataset
+        while len(self._cache) > _DATASET_CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return dataset
+
+
+def served_data(
+    graph: Graph, *, graph_iri: str = KG_GRAPH_IRI, named: Dataset | None = None
+) -> ServedData:
+    """Serve ``graph`` as the default graph (also called ``graph_iri``) plus ``named``'s graphs."""
+    dataset = Dataset(default_union=False)
+    bind_prefixes(dataset)
+    default = dataset.default_context
+    default.addN((s, p, o, default) for s, p, o in graph)
+    for context in named.contexts() if named is not None else ():
+        if context.identifier == named.default_context.identifier or not len(context):
+            continue
+        target = dataset.graph(context.identifier)
+        target.addN((s, p, o, target) for s, p, o in context)
+    return ServedData(dataset=dataset, graph_iri=graph_iri)
+
+
+# -- negotiation -------------------------------------------------------------------------------
+
+
+def _accept_ranges(header: str) -> list[tuple[str, float]]:
+    ranges = []
+    for item in header.split(","):
+        parts = [part.strip() for part in item.split(";")]
+        media = parts[0].lower()
+        if "/" not in media:
+            continue
+        quality = 1.0
+        for param in parts[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    quality = 0.0
+        ranges.append((media, quality))
+    return ranges
+
+
+def _quality(media: str, ranges: list[tuple[str, float]]) -> float:
+    """The q the client gives ``media``: from its most specific matching range, else 0."""
+    kind = media.split("/")[0]
+    best: tuple[int, float] | None = None
+    for pattern, quality in ranges:
+        if pattern == media:
+            specificity = 3
+        elif pattern == f"{kind}/*":
+            specificity = 2
+        elif pattern == "*/*":
+            specificity = 1
+        else:
+            continue
+        if best is None or specificity > best[0]:
+            best = (specificity, quality)
+    return best[1] if best else 0.0
+
+
+def negotiate(kind: str, accept: str, fmt: str | None = None) -> tuple[str, str]:
+    """``(format, media type)`` for a ``kind`` query (SELECT, ASK, CONSTRUCT, DESCRIBE).
+
+    An explicit ``fmt`` wins over ``accept``; a missing or empty ``accept`` means the server's
+    first choice. Raises :class:`Refusal` (406) when nothing acceptable fits the query form.
+    """
+    offered = GRAPH_MEDIA_TYPES if kind in ("CONSTRUCT", "DESCRIBE") else SOLUTION_MEDIA_TYPES
+    formats = list(dict.fromkeys(f for _, f in offered))
+    if fmt:
+        wanted = _FORMAT_ALIASES.get(fmt.lower())
+        for media, name in offered:
+            if name == wanted:
+                return name, media
+        raise Refusal(406, f"format {fmt!r} does not fit a {kind} query; use one of {formats}")
+    ranges = _accept_ranges(accept or "")
+    if not ranges:
+        return offered[0][1], offered[0][0]
+    best: tuple[float, int] | None = None
+    for position, (media, _name) in enumerate(offered):
+        quality = _quality(media, ranges)
+        if quality > 0 and (best is None or quality > best[0]):
+            best = (quality, position)
+    if best is None:
+        types = ", ".join(dict.fromkeys(media for media, _ in offered))
+        raise Refusal(406, f"no acceptable format for {kind} results; this endpoint offers {types}")
+    media, name = offered[best[1]]
+    return name, media
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+
+def _is_update(text: str) -> bool:
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(text)
+    except (ParseBaseException, Exception):  # rdflib also raises bare Exceptions
+        return False
+    return True
+
+
+def _without_dataset_clause(text: str) -> ParsedQuery | None:
+    """``text`` prepared with its FROM / FROM NAMED dropped, if that is its only problem.
+
+    Used when the request names its dataset in the protocol: the protocol's dataset then
+    replaces the query's (SPARQL 1.1 Protocol 2.1.4), so the query's clauses are never used.
+    """
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        prepared = translateQuery(parseQuery(text), initNs=PREFIXES)
+    except Exception:
+        return None
+    if not prepared.algebra.get("datasetClause"):
+        return None
+    prepared.algebra["datasetClause"] = None
+    try:
+        return _checked(text, prepared)
+    except QueryError:
+        return None
+
+
+def _checked(text: str, prepared: Any) -> ParsedQuery:
+    """Re-run :func:`kg.query.parse_query`'s refusals on a query already stripped of FROM."""
+    for node in _walk(prepared.algebra):
+        if getattr(node, "name", None) == "ServiceGraphPattern":
+            raise QueryError("SERVICE")
+    kind = prepared.algebra.name.replace("Query", "").upper()
+    return ParsedQuery(text=text, source="query", kind=kind, prepared=prepared)
+
+
+def _walk(node: Any):
+    yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            yield from _walk(value)
+
+
+def _prepare(job: Job) -> ParsedQuery:
+    try:
+        return parse_query(job.query, source="query")
+    except QueryError as exc:
+        message = str(exc)
+    if _is_update(job.query):
+        raise Refusal(403, READ_ONLY)
+    if job.default_graphs or job.named_graphs:
+        stripped = _without_dataset_clause(job.query)
+        if stripped is not None:
+            return stripped
+    raise Refusal(400, message)
+
+
+# -- evaluation and serialisation --------------------------------------------------------------
+
+
+def _capped_solutions(result: Result, limit: int) -> tuple[QueryResult, bool]:
+    variables = list(result.vars or ())
+    rows = [tuple(row) for row in islice(result, limit + 1)]
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    raw = Result("SELECT")
+    raw.vars = variables
+    raw.bindings = [
+        {var: term for var, term in zip(variables, row, strict=True) if term is not None}
+        for row in rows
+    ]
+    answer = QueryResult(
+        kind="SELECT", variables=tuple(str(v) for v in variables), rows=tuple(rows), raw=raw
+    )
+    return answer, truncated
+
+
+def _capped_graph(kind: str, result: Result, limit: int) -> tuple[QueryResult, bool, int]:
+    source = result.graph if result.graph is not None else Graph()
+    total = len(source)
+    answer = bind_prefixes(Graph())
+    answer.addN((s, p, o, answer) for s, p, o in islice(source, limit))
+    return QueryResult(kind=kind, graph=answer, raw=result), total > limit, total
+
+
+def _solutions_xml(result: QueryResult) -> bytes:
+    from io import BytesIO
+
+    raw = result.raw
+    if result.kind == "ASK":
+        raw = Result("ASK")
+        raw.askAnswer = bool(result.boolean)
+    stream = BytesIO()
+    raw.serialize(destination=stream, format="xml", encoding="utf-8")
+    return stream.getvalue()
+
+
+def _serialise(answer: QueryResult, fmt: str) -> bytes:
+    if fmt == "xml":
+        return _solutions_xml(answer)
+    if fmt == "rdfxml":
+        return answer.graph.serialize(format="xml", encoding="utf-8")
+    return format_result(answer, fmt)
+
+
+def _mark_truncated(body: bytes, fmt: str, limit: int, total: int | None) -> bytes:
+    """Say in the body itself, where the format has room for it, that rows were left out."""
+    of = f" of {total}" if total is not None else ""
+    note = f"truncated: only the first {limit}{of} results are shown (the server's --max-rows)"
+    if fmt == "json":
+        data = json.loads(body)
+        data["truncated"] = True
+        data["maxRows"] = limit
+        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+    if fmt in ("ttl", "nt"):
+        return f"# {note}\n".encode() + body
+    if fmt in ("xml", "rdfxml") and body.startswith(b"<?xml"):
+        end = body.index(b"?>") + 2
+        return body[:end] + f"\n<!-- {note} -->".encode() + body[end:]
+    return body  # CSV, TSV, JSON-LD: the KG-Truncated header says it
+
+
+def execute(served: ServedData, job: Job) -> Reply:
+    """Answer ``job`` from ``served``. Never fetches anything; MemoryError propagates."""
+    # Belt and braces: FROM is refused or stripped before evaluation, but if one ever reached
+    # rdflib it must not turn into a download.
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+    # The default graph is the project graph only; named graphs are reached through GRAPH.
+    rdflib.plugins.sparql.SPARQL_DEFAULT_GRAPH_UNION = False
+    try:
+        parsed = _prepare(job)
+        fmt, media = negotiate(parsed.kind, job.accept, job.format)
+        dataset = served.dataset_for(job.default_graphs, job.named_graphs)
+    except Refusal as refusal:
+        return Reply.error(refusal.status, refusal.message)
+    try:
+        result = dataset.query(parsed.prepared)
+        truncated, total = False, None
+        if parsed.kind == "ASK":
+            answer = QueryResult(kind="ASK", boolean=bool(result.askAnswer), raw=result)
+        elif parsed.kind == "SELECT":
+            answer, truncated = _capped_solutions(result, job.max_rows)
+        else:
+            answer, truncated, total = _capped_graph(parsed.kind, result, job.max_rows)
+        body = _serialise(answer, fmt)
+    except MemoryError:
+        raise
+    except Exception as exc:  # rdflib raises assorted errors while evaluating
+        return Reply.error(500, f"query failed: {type(exc).__name__}: {exc}")
+    headers: tuple[tuple[str, str], ...] = ()
+    if truncated:
+        body = _mark_truncated(body, fmt, job.max_rows, total)
+        headers = (("KG-Truncated", "true"), ("KG-Max-Rows", str(job.max_rows)))
+    return Reply(200, f"{media}; charset=utf-8", body, headers)
+
+
+def read_named_graphs(path: Path) -> Dataset:
+    """The named graphs of a TriG or N-Quads file, to serve next to the project graph."""
+    from .errors import ParseError
+
+    fmt = {".trig": "trig", ".nq": "nquads", ".nquads": "nquads"}.get(path.suffix.lower())
+    if fmt is None:
+        raise ParseError(str(path), None, "named graphs must be a .trig or .nq file")
+    dataset = Dataset(default_union=False)
+    try:
+        dataset.parse(path, format=fmt, publicID=path.resolve().as_uri())
+    except Exception as exc:  # rdflib's parsers raise assorted errors
+        raise ParseError(str(path), None, f"cannot parse: {' '.join(str(exc).split())}") from None
+    return dataset
