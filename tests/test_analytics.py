@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import networkx as nx
@@ -46,7 +46,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "analytics"
 MARKET = "kg:market-china-ai-accelerator-cards"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str):
     facts = FIXTURES / name if name != "real" else None
     graph = load_graph(Project.at(REPO, facts_dir=facts))
@@ -326,6 +326,9 @@ def test_centrality_class_filter_keeps_whole_graph_scores():
     organisations = centrality(G, classes=["aichip:Organization"], sort="degree")
     assert organisations.rows[0].node == "kg:pytorch-foundation"  # Foundation ⊂ Organization
     assert len(centrality(G, top=2).rows) == 2
+    sampled = centrality(G, sample=3)
+    assert sampled.sampled == 3 and sampled == centrality(G, sample=3)  # seeded
+    assert centrality(G, sample=100).sampled is None  # not fewer than all nodes: exact
 
 
 # --------------------------------------------------------------------------- communities
