@@ -630,3 +630,28 @@ def test_cli_every_subcommand_on_the_real_graph(run, args):
     result = run(None, *args)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip()
+
+
+def test_output_does_not_depend_on_the_hash_seed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "KG_CACHE_DIR": str(tmp_path / seed)}
+        args = ["--facts", str(FIXTURES / "market"), "analyze", "whatif", "--remove", "nvidia"]
+        done = subprocess.run(
+            [sys.executable, str(REPO / "cli.py"), *args, "--json"],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        communities_run = subprocess.run(
+            [sys.executable, str(REPO / "cli.py"), *args[:3], "communities", "--json"],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        outputs.add((done.stdout, communities_run.stdout))
+    assert len(outputs) == 1
