@@ -100,33 +100,31 @@ def _check_terms(triples: Iterable[Triple], *, xml: str | None = None) -> None:
     """Refuse terms no format can carry, and with ``xml`` (a format name) XML-illegal ones."""
     for triple in triples:
         for position, term in enumerate(triple):
-            text = str(term)
+            problem = _term_problem(term, xml)
+            if problem is None:
+                continue
             where = (
                 f"{_show(triple[0])} {_show(triple[1])}"
                 if position == 2
                 else f"{'IRI' if isinstance(term, URIRef) else 'blank node'} {_show(term)}"
             )
-            bad = _SURROGATE.search(text)
-            if bad:
-                raise ExportError(
-                    f"{where} contains {_codepoint(bad.group())}, a lone surrogate that "
-                    "UTF-8 cannot carry"
-                )
-            if isinstance(term, URIRef) and (bad := _NOT_IRI.search(text)):
-                raise ExportError(
-                    f"{where} contains {_codepoint(bad.group())}, which an IRI cannot carry"
-                )
-            if isinstance(term, Literal) and term.datatype is not None:
-                check = str(term.datatype)
-                if bad := _NOT_IRI.search(check) or _SURROGATE.search(check):
-                    raise ExportError(
-                        f"{where} has datatype <{check}> containing {_codepoint(bad.group())}"
-                    )
-            if xml and (bad := _NOT_XML.search(text)):
-                raise ExportError(
-                    f"{where} contains {_codepoint(bad.group())}, which XML cannot carry "
-                    f"({xml} is XML 1.0)"
-                )
+            raise ExportError(f"{where} {problem}")
+
+
+def _term_problem(term, xml: str | None) -> str | None:
+    """Why ``term`` cannot be written (None if it can): the end of an error message."""
+    text = str(term)
+    if bad := _SURROGATE.search(text):
+        return f"contains {_codepoint(bad.group())}, a lone surrogate that UTF-8 cannot carry"
+    if isinstance(term, URIRef) and (bad := _NOT_IRI.search(text)):
+        return f"contains {_codepoint(bad.group())}, which an IRI cannot carry"
+    if isinstance(term, Literal) and term.datatype is not None:
+        datatype = str(term.datatype)
+        if bad := _NOT_IRI.search(datatype) or _SURROGATE.search(datatype):
+            return f"has datatype <{datatype}> containing {_codepoint(bad.group())}"
+    if xml and (bad := _NOT_XML.search(text)):
+        return f"contains {_codepoint(bad.group())}, which XML cannot carry ({xml} is XML 1.0)"
+    return None
 
 
 def _term_key(term) -> tuple:
