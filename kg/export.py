@@ -99,6 +99,9 @@ def _codepoint(char: str) -> str:
 def _check_terms(triples: Iterable[Triple], *, xml: str | None = None) -> None:
     """Refuse terms no format can carry, and with ``xml`` (a format name) XML-illegal ones."""
     for triple in triples:
+        if isinstance(triple[0], Literal) or not isinstance(triple[1], URIRef):
+            shown = " ".join(_show(term) for term in triple)
+            raise ExportError(f"{shown}: a literal subject or non-IRI predicate is not RDF")
         for position, term in enumerate(triple):
             problem = _term_problem(term, xml)
             if problem is None:

@@ -372,6 +372,18 @@ def test_lone_surrogate_is_refused_everywhere():
             export.render(name, graph)
 
 
+def test_iri_with_a_space_and_literal_subject_are_refused():
+    spaced = Graph()
+    spaced.add((URIRef("http://example.org/a b"), RDFS.label, Literal("x")))
+    generalised = Graph()
+    generalised.add((Literal("s"), RDFS.label, Literal("x")))
+    for name in ("turtle", "ntriples", "jsonld", "rdfxml"):
+        with pytest.raises(ExportError, match="U\\+0020, which an IRI cannot carry"):
+            export.render(name, spaced)
+        with pytest.raises(ExportError, match="literal subject"):
+            export.render(name, generalised)
+
+
 def test_cli_refusal_keeps_the_old_file(fixture_project):
     bad = fixture_project / "facts" / "bad.ttl"
     bad.write_text(
