@@ -230,7 +230,10 @@ def layout_positions(G: nx.Graph, *, seed: int = 7, skeleton: int = 400) -> dict
     if U.number_of_nodes() == 0:
         return {}
     order = sorted(U, key=lambda n: (-U.degree(n), str(n)))
-    core = set(order[:skeleton])
+    top = U.subgraph(order[:skeleton])
+    # Only the largest connected part of the top nodes: a skeleton node with no skeleton
+    # neighbour would drift to the edge of the spring layout and squash everything else.
+    core = max(nx.connected_components(top), key=lambda c: (len(c), sorted(map(str, c))[0]))
     spacing = 90.0
     scale = spacing * math.sqrt(len(core)) * 1.6
     # Sorting before the layout keeps positions independent of insertion order.
@@ -707,17 +710,20 @@ def render_viewer(
     )
     html = env.get_template("viewer.html").render(
         title=heading,
-        csp="; ".join(
-            [
-                "default-src 'none'",
-                f"script-src {_csp_hash(vis_js)} {_csp_hash(app_js)}",
-                "style-src 'unsafe-inline'",
-                "img-src data:",
-                "font-src 'none'",
-                "connect-src 'none'",
-                "base-uri 'none'",
-                "form-action 'none'",
-            ]
+        # Built from constants and base64 digests only, so it needs no escaping.
+        csp=Markup(
+            "; ".join(
+                [
+                    "default-src 'none'",
+                    f"script-src {_csp_hash(vis_js)} {_csp_hash(app_js)}",
+                    "style-src 'unsafe-inline'",
+                    "img-src data:",
+                    "font-src 'none'",
+                    "connect-src 'none'",
+                    "base-uri 'none'",
+                    "form-action 'none'",
+                ]
+            )
         ),
         vis_css=Markup(vis_css),
         vis_js=Markup(vis_js),
