@@ -206,7 +206,7 @@ def _read_query_text(query: str | None, query_file: Path | None) -> tuple[str, s
         raise InputError("give the query inline or with -f FILE, not both")
     if query_file is not None and str(query_file) != "-":
         try:
-            return query_file.read_text(encoding="utf-8"), str(query_file)
+            return query_file.read_text(encoding="utf-8-sig"), str(query_file)
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{query_file}: cannot read query: {exc}") from None
     if query is not None and query != "-":

@@ -160,7 +160,7 @@ def search(graph: Graph, text: str, *, limit: int | None = 20, suggest: int = 5)
     if not query:
         raise InputError(f"nothing to search for in {text!r}")
     typed = text.strip().casefold()
-    best: dict[URIRef, tuple[int, bool, bool, int, str]] = {}
+    best: dict[URIRef, tuple[int, bool, bool, bool, int, str]] = {}
     names = entity_names(graph)
     for iri, entity in names.items():
         for name, primary in entity:
@@ -169,13 +169,14 @@ def search(graph: Graph, text: str, *, limit: int | None = 20, suggest: int = 5)
                 continue
             # Per entity, report the name closest to what was typed (same script, a label);
             # across entities, the shorter name wins a tie: "Ascend" before "Ascend 910B".
-            rank = (score, name.casefold() == typed, primary, -len(name), name)
-            if iri not in best or rank[:4] > best[iri][:4]:
+            folded = name.casefold()
+            rank = (score, folded == typed, typed in folded, primary, -len(name), name)
+            if iri not in best or rank[:5] > best[iri][:5]:
                 best[iri] = rank
-    ordered = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][3], _curie(item[0])))
+    ordered = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][4], _curie(item[0])))
     if limit is not None:
         ordered = ordered[:limit]
-    matches = tuple(_match(graph, iri, rank[4], rank[0]) for iri, rank in ordered)
+    matches = tuple(_match(graph, iri, rank[5], rank[0]) for iri, rank in ordered)
     suggestions: tuple[Match, ...] = ()
     if not matches and suggest:
         suggestions = _near_misses(graph, names, query, suggest)

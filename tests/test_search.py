@@ -199,3 +199,16 @@ def test_real_graph_search_finds_ascend_by_variant_names():
         pytest.skip("facts/ has no kg:ascend yet")
     for text in ("昇腾", "升腾", "升騰", "ascend"):
         assert found(text, facts=None)[0] == "kg:ascend", text
+
+
+def test_real_graph_show_huawei_has_membership_with_source_and_quote():
+    if not real_has("kg:huawei"):
+        pytest.skip("facts/ has no kg:huawei yet")
+    data = json.loads(ok(kg("show", "華為", "--json", facts=None)))
+    assert data["curie"] == "kg:huawei"
+    assert {"华为", "華為"} <= {text for _lang, text in data["labels"]}
+    memberships = [r for r in data["out"] if r["predicate"] == "org:memberOf"]
+    pytorch = [r for r in memberships if r["other"] == "kg:pytorch-foundation"]
+    assert pytorch and pytorch[0]["claims"], memberships
+    for claim in pytorch[0]["claims"]:
+        assert claim["source"] and claim["quote"]
