@@ -985,6 +985,13 @@ KG_GRAPH_IRI = "https://w3id.org/aichip-kg/graph"
     show_default=True,
     help="Memory a worker may add while answering one query (0: no cap).",
 )
+@click.option(
+    "--io-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send a whole request; slower or idle connections are closed.",
+)
 @click.option("--cors", is_flag=True, help="Send Access-Control-Allow-Origin: * (off by default).")
 @click.option(
     "--named-graphs",
@@ -1003,6 +1010,7 @@ def serve(
     max_rows: int,
     workers: int,
     memory_mb: int,
+    io_timeout: float,
     cors: bool,
     named_graphs: Path | None,
     quiet: bool,
@@ -1038,6 +1046,7 @@ def serve(
         max_rows=max_rows,
         workers=workers,
         memory_mb=memory_mb,
+        io_timeout=io_timeout,
         cors=cors,
         log=None if quiet else (lambda line: click.echo(line, err=True)),
     )

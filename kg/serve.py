@@ -169,15 +169,12 @@ def _parse_protocol(
         raise _ProtocolError(400, "missing the 'query' parameter")
     if len(queries) > 1:
         raise _ProtocolError(400, f"{len(queries)} 'query' parameters; send exactly one")
-    formats = [value for name, value in params if name in ("format", "output")]
-    if len(formats) > 1:
-        raise _ProtocolError(400, "more than one 'format' parameter")
     return Job(
         query=queries[0],
         default_graphs=tuple(v for n, v in params if n == "default-graph-uri"),
         named_graphs=tuple(v for n, v in params if n == "named-graph-uri"),
         accept=accept,
-        format=formats[0] if formats else None,
+        formats=tuple(v for n, v in params if n in ("format", "output", "results")),
         max_rows=max_rows,
     )
 
@@ -388,6 +385,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(303, "text/plain; charset=utf-8", b"see /\n", (("Location", "/"),))
                 return
             self._query("GET", query_string, b"")
+            return
+        if path == "/favicon.ico":
+            self._send(204, "image/x-icon", b"", head_only=head_only)
             return
         static = self.server.static.get(path)
         if static is None:

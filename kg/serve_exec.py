@@ -68,21 +68,24 @@ GRAPH_MEDIA_TYPES: tuple[tuple[str, str], ...] = (
     ("application/json", "jsonld"),
     ("application/xml", "rdfxml"),
 )
-#: Names accepted by the ``format`` request parameter (download links use them).
-_FORMAT_ALIASES = {
-    "json": "json",
-    "xml": "xml",
-    "csv": "csv",
-    "tsv": "tsv",
-    "ttl": "ttl",
-    "turtle": "ttl",
-    "nt": "nt",
-    "ntriples": "nt",
-    "n-triples": "nt",
-    "jsonld": "jsonld",
-    "json-ld": "jsonld",
-    "rdfxml": "rdfxml",
-    "rdf": "rdfxml",
+#: Values of the ``format`` / ``output`` / ``results`` request parameters (download links use
+#: them; SPARQLWrapper sends all three) and the formats each may mean, by query form.
+_FORMAT_NAMES = {
+    "json": ("json", "jsonld"),
+    "xml": ("xml", "rdfxml"),
+    "csv": ("csv",),
+    "tsv": ("tsv",),
+    "ttl": ("ttl",),
+    "turtle": ("ttl",),
+    "n3": ("ttl",),  # Turtle is N3
+    "nt": ("nt",),
+    "ntriples": ("nt",),
+    "n-triples": ("nt",),
+    "jsonld": ("jsonld",),
+    "json-ld": ("jsonld",),
+    "rdf": ("rdfxml",),
+    "rdfxml": ("rdfxml",),
+    "rdf+xml": ("rdfxml",),
 }
 READ_ONLY = "updates are refused: this endpoint is read-only (edit facts/*.ttl and rebuild)"
 _DATASET_CACHE_SIZE = 4
@@ -105,7 +108,7 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     accept: str = ""
-    format: str | None = None
+    formats: tuple[str, ...] = ()  # explicit format parameters; they win over ``accept``
     max_rows: int = 10_000
 
 
@@ -237,20 +240,32 @@ def _quality(media: str, ranges: list[tuple[str, float]]) -> float:
     return best[1] if best else 0.0
 
 
-def negotiate(kind: str, accept: str, fmt: str | None = None) -> tuple[str, str]:
+def negotiate(kind: str, accept: str, formats: tuple[str, ...] = ()) -> tuple[str, str]:
     """``(format, media type)`` for a ``kind`` query (SELECT, ASK, CONSTRUCT, DESCRIBE).
 
-    An explicit ``fmt`` wins over ``accept``; a missing or empty ``accept`` means the server's
-    first choice. Raises :class:`Refusal` (406) when nothing acceptable fits the query form.
+    Explicit ``formats`` (names such as ``csv`` or media types) win over ``accept``; a missing
+    or empty ``accept`` means the server's first choice. Raises :class:`Refusal` (406) when
+    nothing acceptable fits the query form.
     """
     offered = GRAPH_MEDIA_TYPES if kind in ("CONSTRUCT", "DESCRIBE") else SOLUTION_MEDIA_TYPES
-    formats = list(dict.fromkeys(f for _, f in offered))
-    if fmt:
-        wanted = _FORMAT_ALIASES.get(fmt.lower())
+    names = list(dict.fromkeys(f for _, f in offered))
+    values = [value.strip().lower() for value in formats if value.strip()]
+    if values:
+        wanted: set[str] = set()
+        for value in values:
+            if "/" in value:
+                media = value.split(";")[0].strip()
+                wanted.update(name for offer, name in offered if offer == media)
+            elif value in _FORMAT_NAMES:
+                wanted.update(_FORMAT_NAMES[value])
+            else:
+                raise Refusal(406, f"unknown format {value!r}; use one of {', '.join(names)}")
         for media, name in offered:
-            if name == wanted:
+            if name in wanted:
                 return name, media
-        raise Refusal(406, f"format {fmt!r} does not fit a {kind} query; use one of {formats}")
+        raise Refusal(
+            406, f"format {', '.join(values)} does not fit a {kind} query; use {', '.join(names)}"
+        )
     ranges = _accept_ranges(accept or "")
     if not ranges:
         return offered[0][1], offered[0][0]
@@ -409,7 +424,7 @@ def execute(served: ServedData, job: Job) -> Reply:
     rdflib.plugins.sparql.SPARQL_DEFAULT_GRAPH_UNION = False
     try:
         parsed = _prepare(job)
-        fmt, media = negotiate(parsed.kind, job.accept, job.format)
+        fmt, media = negotiate(parsed.kind, job.accept, job.formats)
         dataset = served.dataset_for(job.default_graphs, job.named_graphs)
     except Refusal as refusal:
         return Reply.error(refusal.status, refusal.message)

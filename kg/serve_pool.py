@@ -116,12 +116,12 @@ def _cap_cpu(seconds: float) -> None:
 def _warm_up(served: ServedData) -> None:
     """Run one tiny query per format so every worker inherits the imports it needs."""
     probes = [
-        Job("SELECT ?x WHERE { BIND(1 AS ?x) }", format=fmt)
+        Job("SELECT ?x WHERE { BIND(1 AS ?x) }", formats=(fmt,))
         for fmt in ("json", "xml", "csv", "tsv")
     ]
-    probes += [Job("ASK {}", format="xml"), Job("INSERT DATA { <urn:x> <urn:y> <urn:z> }")]
+    probes += [Job("ASK {}", formats=("xml",)), Job("INSERT DATA { <urn:x> <urn:y> <urn:z> }")]
     probes += [
-        Job("CONSTRUCT { <urn:x> <urn:y> 1 } WHERE {}", format=fmt)
+        Job("CONSTRUCT { <urn:x> <urn:y> 1 } WHERE {}", formats=(fmt,))
         for fmt in ("ttl", "nt", "jsonld", "rdfxml")
     ]
     for probe in probes:
@@ -130,8 +130,16 @@ def _warm_up(served: ServedData) -> None:
             execute(served, probe)
 
 
+def _quiet_memory_errors(unraisable) -> None:
+    # Generators abandoned by a query that ran out of memory report MemoryError again as
+    # they are collected; the 503 already says it.
+    if not isinstance(unraisable.exc_value, MemoryError):
+        sys.__unraisablehook__(unraisable)
+
+
 def _worker_main(fd: int, served: ServedData, memory_mb: int, cpu_seconds: float) -> None:
     _die_with_parent()
+    sys.unraisablehook = _quiet_memory_errors
     conn = Connection(fd)
     _cap_memory(memory_mb)
     _forbid_network()

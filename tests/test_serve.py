@@ -1,0 +1,986 @@
+"""`kg serve`: the SPARQL 1.1 Protocol endpoint, tested through a real `kg serve` subprocess.
+
+The servers run on a small fixture project (the real ontology plus tests/fixtures/serve/facts)
+so answers are exact and fast; one smoke test runs on the real graph. Responses are checked
+with parsers other than the server's (json, csv, ElementTree, pyoxigraph, pyld) and with
+SPARQLWrapper, a client nobody here wrote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import http.client
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Namespace, URIRef
+from rdflib.collection import Collection
+
+from tests.conftest import REPO, SHARED
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
+MANIFEST = SHARED / "reference" / "w3c-sparql11-protocol-manifest.ttl"
+TIMEOUT = 2.0  # the fixture server's --timeout
+MAX_ROWS = 50  # the fixture server's --max-rows
+IN_CI = os.environ.get("CI") == "true"
+
+SOLUTION_TYPES = {
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+}
+RDF_TYPES = {"text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"}
+RESULTS_NS = "{http://www.w3.org/2005/sparql-results#}"
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str
+    root: Path
+    log: Path
+
+    @property
+    def host(self) -> str:
+        return urllib.parse.urlsplit(self.url).hostname
+
+    @property
+    def port(self) -> int:
+        return urllib.parse.urlsplit(self.url).port
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "sparql"
+
+    def request(self, method="GET", path="/sparql", body=None, headers=None, timeout=30.0):
+        """(status, headers as a lower-cased dict, body bytes) of one request."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        finally:
+            conn.close()
+
+    def query(self, query, accept=None, method="POST", params=None, timeout=30.0):
+        """Run ``query`` by form POST (or GET); (status, headers, body)."""
+        fields = [("query", query), *(params or [])]
+        encoded = urllib.parse.urlencode(fields)
+        headers = {"Accept": accept} if accept else {}
+        if method == "GET":
+            return self.request("GET", "/sparql?" + encoded, headers=headers, timeout=timeout)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return self.request("POST", "/sparql", encoded, headers, timeout=timeout)
+
+    def select(self, query) -> dict:
+        status, headers, body = self.query(query, accept="application/sparql-results+json")
+        assert status == 200, body
+        return json.loads(body)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Pids whose command line contains ``text`` (the server, its zygote and workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def start_server(root: Path | None, *args: str, log: Path) -> Server:
+    command = [sys.executable, "-m", "cli"]
+    if root is not None:
+        command += ["--root", str(root)]
+    command += ["serve", "--port", "0", "--no-cache", *args]
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL
+        )
+    holder: dict[str, bytes] = {}
+
+    def read_line() -> None:
+        holder["line"] = process.stdout.readline()
+
+    reader = threading.Thread(target=read_line, daemon=True)
+    reader.start()
+    reader.join(timeout=120)
+    line = holder.get("line", b"")
+    if not line.startswith(b"http://"):
+        process.kill()
+        process.wait()
+        raise AssertionError(f"kg serve did not start: {log.read_text(errors='replace')}")
+    return Server(process=process, url=line.decode().strip(), root=root or REPO, log=log)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("serve-project")
+    shutil.copytree(REPO / "ontology", root / "ontology")
+    shutil.copytree(FIXTURES / "facts", root / "facts")
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(project, tmp_path_factory):
+    """The main fixture server: W3C graphs served too, a short timeout, a small row cap."""
+    log = tmp_path_factory.mktemp("serve-log") / "serve.log"
+    running = start_server(
+        project,
+        "--timeout",
+        str(TIMEOUT),
+        "--max-rows",
+        str(MAX_ROWS),
+        "--io-timeout",
+        "1.5",
+        "--named-graphs",
+        str(FIXTURES / "w3c-protocol-graphs.trig"),
+        log=log,
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def cors_server(project, tmp_path_factory):
+    """A second server: --cors, one worker, a small memory cap."""
+    log = tmp_path_factory.mktemp("serve-log") / "serve-cors.log"
+    running = start_server(
+        project, "--cors", "--workers", "1", "--memory-mb", "100", "--timeout", "30", log=log
+    )
+    yield running
+    running.stop()
+
+
+def fixture_graph(project: Path) -> Graph:
+    from kg.load import load_graph
+    from kg.project import Project
+
+    return load_graph(Project.at(project))
+
+
+# -- the W3C SPARQL 1.1 Protocol manifest ------------------------------------------------------
+
+MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
+HT = Namespace("http://www.w3.org/2011/http#")
+CNT = Namespace("http://www.w3.org/2011/content#")
+
+
+@dataclass
+class ProtocolRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: str | None
+    statuses: set[str]  # "2xx", "3xx", "4xx"
+    format: str | None
+    boolean: bool | None
+
+
+@dataclass
+class ProtocolCase:
+    name: str
+    requests: list[ProtocolRequest] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.name.split("_")[0] if not self.name.startswith("bad_") else "bad"
+
+
+def manifest_cases() -> list[ProtocolCase]:
+    graph = Graph().parse(MANIFEST, format="turtle")
+    manifest = next(graph.subjects(URIRef(str(MF) + "entries"), None))
+    cases = []
+    for test in Collection(graph, graph.value(manifest, MF.entries)):
+        case = ProtocolCase(name=str(test).rsplit("#", 1)[-1])
+        action = graph.value(test, MF.action)
+        for request in Collection(graph, graph.value(action, HT.requests)):
+            headers = {}
+            header_list = graph.value(request, HT.headers)
+            if header_list is not None:
+                for header in Collection(graph, header_list):
+                    name = str(graph.value(header, HT.fieldName))
+                    headers[name] = str(graph.value(header, HT.fieldValue))
+            body = graph.value(request, HT.body)
+            response = graph.value(request, HT.resp)
+            boolean = graph.value(response, MF.expectedBoolean)
+            fmt = graph.value(response, MF.expectedFormat)
+            case.requests.append(
+                ProtocolRequest(
+                    method=str(graph.value(request, HT.methodName)),
+                    path=str(graph.value(request, HT.absolutePath)),
+                    headers=headers,
+                    body=str(graph.value(body, CNT.chars)) if body is not None else None,
+                    statuses={
+                        str(s).rsplit("StatusCode", 1)[1]
+                        for s in graph.objects(response, MF.expectedStatus)
+                    },
+                    format=str(fmt) if fmt is not None else None,
+                    boolean=bool(boolean.toPython()) if boolean is not None else None,
+                )
+            )
+        cases.append(case)
+    return cases
+
+
+CASES = manifest_cases() if MANIFEST.exists() else []
+
+
+def test_manifest_is_the_full_w3c_suite():
+    assert MANIFEST.exists(), f"missing {MANIFEST}"
+    kinds = [case.kind for case in CASES]
+    assert len(CASES) == 34
+    assert kinds.count("query") == 13
+    assert kinds.count("update") == 7
+    assert kinds.count("bad") == 14
+
+
+def _boolean_of(content_type: str, body: bytes) -> bool:
+    if content_type == "application/sparql-results+json":
+        return json.loads(body)["boolean"]
+    root = ET.fromstring(body)
+    return root.find(f"{RESULTS_NS}boolean").text.strip() == "true"
+
+
+def _check_format(expected: str, content_type: str, body: bytes) -> None:
+    if expected == "boolean":
+        assert content_type in ("application/sparql-results+json", "application/sparql-results+xml")
+        _boolean_of(content_type, body)
+    elif expected == "tabular":
+        assert content_type in SOLUTION_TYPES
+        if content_type == "application/sparql-results+json":
+            assert isinstance(json.loads(body)["results"]["bindings"], list)
+    elif expected == "RDF":
+        import pyoxigraph
+
+        assert content_type in RDF_TYPES
+        formats = {
+            "text/turtle": pyoxigraph.RdfFormat.TURTLE,
+            "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
+            "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
+        }
+        if content_type in formats:
+            list(pyoxigraph.parse(body, formats[content_type], base_iri="http://www.example/s/"))
+    else:
+        raise AssertionError(f"unknown expected format {expected}")
+
+
+def _status_class(status: int) -> str:
+    return f"{status // 100}xx"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_w3c_protocol_case(server, case):
+    """Query cases pass as the manifest states; every update is refused and changes nothing.
+
+    The dataset cases (default-graph-uri, named-graph-uri) find the manifest's graphs because
+    this server also serves tests/fixtures/serve/w3c-protocol-graphs.trig: graphs are chosen
+    among those served here, never fetched.
+    """
+    for number, req in enumerate(case.requests):
+        path = req.path.replace("/sparql/", "/sparql/", 1)
+        status, headers, body = server.request(req.method, path, req.body, req.headers)
+        content_type = headers.get("content-type", "").split(";")[0]
+        where = f"{case.name} request {number + 1}: {status} {body[:300]!r}"
+        if case.kind == "update":
+            if number == 0:
+                assert status == 403, where  # the update itself: refused
+                assert body.count(b"\n") == 1 and b"read-only" in body, where
+            else:
+                # The manifest's follow-up ASK checks the update's effect: there is none.
+                assert status == 200, where
+                assert _boolean_of(content_type, body) is False, where
+            continue
+        assert _status_class(status) in req.statuses, where
+        if status >= 400:
+            assert body.count(b"\n") == 1, f"{where}: error bodies are one line"
+        if req.format is not None:
+            _check_format(req.format, content_type, body)
+        if req.boolean is not None:
+            assert _boolean_of(content_type, body) is req.boolean, where
+
+
+def test_dataset_cases_really_select_graphs(server):
+    """The W3C graphs are reachable only by naming them: not in the default graph."""
+    data1 = "<http://kasei.us/2009/09/sparql/data/data1.rdf>"
+    status, _, body = server.query(f"ASK {{ {data1} a ?type }}")
+    assert json.loads(body)["boolean"] is False
+    status, _, body = server.query(
+        f"ASK {{ {data1} a ?type }}",
+        params=[("default-graph-uri", "http://kasei.us/2009/09/sparql/data/data1.rdf")],
+    )
+    assert json.loads(body)["boolean"] is True
+    # The project graph has a name too, and naming it gives the default graph back.
+    status, _, body = server.query(
+        "ASK { kg:huawei a aichip:Company }",
+        params=[("default-graph-uri", "https://w3id.org/aichip-kg/graph")],
+    )
+    assert status == 200 and json.loads(body)["boolean"] is True
+
+
+# -- read-only ---------------------------------------------------------------------------------
+
+UPDATES = [
+    ("GET", "/sparql?" + urllib.parse.urlencode({"update": "CLEAR ALL"}), None, {}),
+    (
+        "POST",
+        "/sparql",
+        urllib.parse.urlencode({"update": "DELETE WHERE { ?s ?p ?o }"}),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    ),
+    ("POST", "/sparql", "DROP ALL", {"Content-Type": "application/sparql-update"}),
+    (
+        "POST",
+        "/sparql",
+        "INSERT DATA { <urn:x> <urn:y> <urn:z> }",
+        {"Content-Type": "application/sparql-update; charset=UTF-8"},
+    ),
+    (
+        "POST",
+        "/sparql",
+        urllib.parse.urlencode({"query": "INSERT DATA { <urn:x> <urn:y> <urn:z> }"}),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    ),
+    (
+        "POST",
+        "/sparql",
+        "PREFIX kg: <https://w3id.org/aichip-kg/id/>\nDELETE DATA { kg:huawei a kg:x }",
+        {"Content-Type": "application/sparql-query"},
+    ),
+    (
+        "GET",
+        "/sparql?" + urllib.parse.urlencode({"query": "LOAD <http://127.0.0.1:9/x>"}),
+        None,
+        {},
+    ),
+    (
+        "POST",
+        "/sparql?using-graph-uri=urn:g",
+        "CLEAR DEFAULT",
+        {"Content-Type": "application/sparql-update"},
+    ),
+]
+
+
+def _dump(server) -> Graph:
+    status, _, body = server.query(
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", accept="application/n-triples"
+    )
+    assert status == 200
+    return Graph().parse(data=body, format="nt")
+
+
+def test_updates_are_refused_and_change_nothing(cors_server, project):
+    """Every update form is 403; the data is the same afterwards (cors_server: no row cap)."""
+    before = _dump(cors_server)
+    assert len(before) == len(fixture_graph(project))
+    for method, path, body, headers in UPDATES:
+        status, _, answer = cors_server.request(method, path, body, headers)
+        assert status == 403, (method, path, body, answer)
+        assert b"read-only" in answer
+    after = _dump(cors_server)
+    assert len(after) == len(before)
+    from tests.conftest import assert_isomorphic
+
+    assert_isomorphic(before, after)
+
+
+# -- no outbound requests ----------------------------------------------------------------------
+
+
+class Listener:
+    """A loopback socket that records every connection made to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[tuple] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, address = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections.append(address)
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():
+    running = Listener()
+    yield running
+    running.close()
+
+
+def test_listener_sees_connections(listener):
+    """The check below can fail: a connection to the listener is recorded."""
+    socket.create_connection(("127.0.0.1", listener.port), timeout=5).close()
+    time.sleep(0.5)
+    assert len(listener.connections) == 1
+
+
+def test_no_outbound_requests(server, listener):
+    here = f"http://127.0.0.1:{listener.port}"
+    refused = [
+        (f"SELECT * WHERE {{ SERVICE <{here}/> {{ ?s ?p ?o }} }}", []),
+        (f"SELECT * WHERE {{ SERVICE SILENT <{here}/> {{ ?s ?p ?o }} }}", []),
+        (f"SELECT * WHERE {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{here}/> {{ ?s ?p ?o }} }} }}", []),
+        (f"SELECT * FROM <{here}/x> WHERE {{ ?s ?p ?o }}", []),
+        (f"SELECT * FROM NAMED <{here}/x> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", []),
+        ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", []),
+        ("ASK { ?s ?p ?o }", [("default-graph-uri", f"{here}/x")]),
+        ("ASK { GRAPH ?g { ?s ?p ?o } }", [("named-graph-uri", f"{here}/x")]),
+        # The protocol's dataset replaces FROM, which is then never used; a graph named by
+        # the protocol that is not served here is still refused.
+        (f"ASK FROM <{here}/y> {{ ?s ?p ?o }}", [("default-graph-uri", f"{here}/x")]),
+    ]
+    for query, params in refused:
+        status, _, body = server.query(query, params=params)
+        assert status == 400, (query, params, body)
+        assert body.count(b"\n") == 1
+    # Queries that mention the listener's address as plain data are fine and fetch nothing.
+    for query in (f"DESCRIBE <{here}/x>", f"ASK {{ <{here}/x> ?p ?o }}"):
+        status, _, body = server.query(query)
+        assert status == 200, body
+    status, _, body = server.query(f"LOAD <{here}/x>")
+    assert status == 403
+    time.sleep(1.0)
+    assert listener.connections == []
+
+
+def test_workers_cannot_open_connections(listener):
+    """The audit hook a worker installs refuses connections whatever code tries them."""
+    code = (
+        "import socket, sys\n"
+        "from kg.serve_pool import _forbid_network\n"
+        "_forbid_network()\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {listener.port}), timeout=5)\n"
+        "except PermissionError as exc:\n"
+        "    print('refused', exc)\n"
+        "    sys.exit(0)\n"
+        "sys.exit(1)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "refused" in result.stdout
+    time.sleep(0.5)
+    assert listener.connections == []
+
+
+# -- bounded work ------------------------------------------------------------------------------
+
+CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+CATASTROPHIC_REGEX = 'SELECT ?o WHERE { ?s ?p ?o FILTER(REGEX(STR(?o), "^(a+)+$")) }'
+
+
+@pytest.mark.parametrize("query", [CROSS_PRODUCT, CATASTROPHIC_REGEX], ids=["cross", "regex"])
+def test_runaway_query_is_stopped(server, query):
+    started = time.monotonic()
+    status, _, body = server.query(query)
+    took = time.monotonic() - started
+    assert status == 503, body
+    assert b"stopped" in body
+    assert took < TIMEOUT + 1.0, f"answered after {took:.2f} s"
+    status, _, body = server.query("ASK { kg:huawei a aichip:Company }")
+    assert status == 200 and json.loads(body)["boolean"] is True
+
+
+def test_server_answers_others_while_a_query_runs_away(server):
+    outcome: dict[str, object] = {}
+
+    def runaway() -> None:
+        outcome["runaway"] = server.query(CROSS_PRODUCT)[0]
+        outcome["runaway_done"] = time.monotonic()
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.3)  # let it reach a worker
+    status, _, body = server.query("SELECT ?l WHERE { kg:nvidia rdfs:label ?l }")
+    answered = time.monotonic()
+    thread.join(timeout=30)
+    assert status == 200
+    assert len(json.loads(body)["results"]["bindings"]) == 3
+    assert outcome["runaway"] == 503
+    assert answered < outcome["runaway_done"], "the other query waited for the runaway one"
+
+
+def test_memory_cap(cors_server):
+    """A query that needs more memory than --memory-mb gets 503; the next query works."""
+    query = (
+        "SELECT (COUNT(*) AS ?n) WHERE { { SELECT ?a ?b ?c ?d WHERE { ?a ?p ?b . ?c ?q ?d } "
+        "ORDER BY ?a ?b ?c ?d } }"
+    )
+    status, _, body = cors_server.query(query, timeout=60)
+    assert status == 503, body
+    assert b"memory" in body
+    status, _, body = cors_server.query("ASK {}")
+    assert status == 200
+
+
+def test_row_cap_is_explicit(server, project):
+    total = len(fixture_graph(project))
+    assert total > MAX_ROWS
+    status, headers, body = server.query("SELECT * WHERE { ?s ?p ?o }")
+    data = json.loads(body)
+    assert status == 200
+    assert len(data["results"]["bindings"]) == MAX_ROWS
+    assert data["truncated"] is True and data["maxRows"] == MAX_ROWS
+    assert headers["kg-truncated"] == "true" and headers["kg-max-rows"] == str(MAX_ROWS)
+    status, headers, body = server.query("SELECT * WHERE { ?s ?p ?o }", accept="text/csv")
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    assert len(rows) == MAX_ROWS + 1 and headers["kg-truncated"] == "true"
+    status, headers, body = server.query(
+        "CONSTRUCT WHERE { ?s ?p ?o }", accept="application/n-triples"
+    )
+    assert headers["kg-truncated"] == "true"
+    assert body.startswith(b"# truncated")
+    assert len(Graph().parse(data=body, format="nt")) == MAX_ROWS
+    # Under the cap: nothing is flagged.
+    status, headers, body = server.query("SELECT ?l WHERE { kg:huawei rdfs:label ?l }")
+    assert "kg-truncated" not in headers and "truncated" not in json.loads(body)
+
+
+def test_request_size_limits(server):
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * (300 * 1024)
+    status, _, body = server.request(
+        "POST", "/sparql", big, {"Content-Type": "application/sparql-query"}
+    )
+    assert status == 413, body
+    long_url = "/sparql?" + urllib.parse.urlencode({"query": "ASK {} #" + "x" * 20_000})
+    status, _, body = server.request("GET", long_url)
+    assert status == 414, body
+    # A body announced too large is refused before it is sent (Expect: 100-continue).
+    conn = socket.create_connection((server.host, server.port), timeout=10)
+    conn.sendall(
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Content-Length: 999999999\r\nExpect: 100-continue\r\n\r\n"
+    )
+    assert conn.recv(200).startswith(b"HTTP/1.1 413")
+    conn.close()
+    status, _, _ = server.query("ASK {}")
+    assert status == 200
+
+
+def test_slow_and_half_open_connections_time_out(server):
+    """--io-timeout 1.5: a trickled or silent request is dropped; others are served meanwhile."""
+    trickle = socket.create_connection((server.host, server.port), timeout=10)
+    silent = socket.create_connection((server.host, server.port), timeout=10)
+    started = time.monotonic()
+    with contextlib.suppress(OSError):  # the server may already have hung up
+        for char in b"GET /sparql?query=ASK%20%7B%7D":  # never completes the request line
+            trickle.sendall(bytes([char]))
+            time.sleep(0.1)
+    status, _, _ = server.query("ASK {}")
+    assert status == 200
+    for conn in (trickle, silent):
+        conn.settimeout(5)  # a server without a request deadline would keep us waiting
+        try:
+            leftover = conn.recv(100)
+        except ConnectionResetError:
+            leftover = b""
+        assert leftover == b"", leftover
+    assert time.monotonic() - started < 8
+    trickle.close()
+    silent.close()
+
+
+# -- protocol details --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        ("application/sparql-results+json", "application/sparql-results+json"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv", "text/csv"),
+        ("text/tab-separated-values", "text/tab-separated-values"),
+        ("text/csv;q=0.5, application/sparql-results+xml", "application/sparql-results+xml"),
+        ("*/*", "application/sparql-results+json"),
+        ("text/*", "text/csv"),
+    ],
+)
+def test_select_negotiation(server, accept, content_type):
+    query = "SELECT ?label WHERE { kg:huawei rdfs:label ?label } ORDER BY STR(?label)"
+    status, headers, body = server.query(query, accept=accept)
+    assert status == 200
+    assert headers["content-type"].split(";")[0] == content_type
+    text = body.decode("utf-8")
+    if content_type.endswith("json"):
+        labels = [b["label"]["value"] for b in json.loads(text)["results"]["bindings"]]
+    elif content_type.endswith("xml"):
+        root = ET.fromstring(body)
+        labels = [lit.text for lit in root.iter(f"{RESULTS_NS}literal")]
+    elif content_type == "text/csv":
+        labels = [row[0] for row in list(csv.reader(io.StringIO(text)))[1:]]
+    else:
+        lines = text.splitlines()
+        assert lines[0] == "?label"
+        labels = [json.loads(line.rsplit("@", 1)[0]) for line in lines[1:]]
+    assert sorted(labels) == sorted(["Huawei", "华为", "華為"])
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        ("text/turtle", "text/turtle"),
+        ("application/n-triples", "application/n-triples"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        (None, "text/turtle"),
+    ],
+)
+def test_construct_negotiation(server, project, accept, content_type):
+    """Each RDF answer, read by an independent parser, is the graph rdflib computes here."""
+    import pyoxigraph
+    from pyld import jsonld
+
+    query = "CONSTRUCT { kg:huawei ?p ?o } WHERE { kg:huawei ?p ?o }"
+    status, headers, body = server.query(query, accept=accept)
+    assert status == 200, body
+    assert headers["content-type"].split(";")[0] == content_type
+    huawei = URIRef("https://w3id.org/aichip-kg/id/huawei")
+    expected = Graph()
+    for triple in fixture_graph(project).triples((huawei, None, None)):
+        expected.add(triple)
+    if content_type == "application/ld+json":
+        nquads = jsonld.to_rdf(json.loads(body), {"format": "application/n-quads"})
+        got = Graph().parse(data=nquads, format="nt")
+    else:
+        fmt = {
+            "text/turtle": pyoxigraph.RdfFormat.TURTLE,
+            "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
+            "application/rdf+xml": pyoxigraph.RdfFormat.RDF_XML,
+        }[content_type]
+        quads = list(pyoxigraph.parse(body, fmt))
+        got = Graph()
+        for quad in quads:
+            got.parse(data=f"{quad.subject} {quad.predicate} {quad.object} .", format="nt")
+    from tests.conftest import assert_isomorphic
+
+    assert_isomorphic(expected, got)
+
+
+def test_unacceptable_format_is_406(server):
+    status, _, body = server.query("SELECT * WHERE { ?s ?p ?o } LIMIT 1", accept="image/png")
+    assert status == 406 and b"application/sparql-results+json" in body
+    status, _, body = server.query("ASK {}", params=[("format", "ttl")])
+    assert status == 406
+    status, headers, body = server.query("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", accept="text/csv")
+    assert status == 406
+
+
+def test_format_parameter_for_download_links(server):
+    status, headers, body = server.query(
+        "SELECT ?l WHERE { kg:baidu rdfs:label ?l }", method="GET", params=[("format", "tsv")]
+    )
+    assert status == 200 and headers["content-type"].startswith("text/tab-separated-values")
+
+
+def test_malformed_query_is_400_with_line_and_column(server):
+    status, _, body = server.query("SELECT ?x WHERE {\n  ?x a \n")
+    assert status == 400
+    message = body.decode()
+    assert message.count("\n") == 1
+    assert message.startswith("query:2:3: syntax error"), message
+    status, _, body = server.query("SELECT ?x WHERE { ?x a nope:Thing }")
+    assert status == 400 and b"unknown prefix nope:" in body
+
+
+def test_protocol_errors(server):
+    status, _, _ = server.request("POST", "/sparql", "ASK {}", {"Content-Type": "text/plain"})
+    assert status == 415
+    status, _, _ = server.request("GET", "/sparql")
+    assert status == 400
+    status, headers, _ = server.request("GET", "/sparql", headers={"Accept": "text/html"})
+    assert status == 303 and headers["location"] == "/"
+    status, headers, _ = server.request("DELETE", "/sparql")
+    assert status == 405 and "GET" in headers["allow"]
+    status, _, _ = server.request("GET", "/nope")
+    assert status == 404
+    status, _, body = server.request(
+        "POST", "/sparql", b"ASK {\xff}", {"Content-Type": "application/sparql-query"}
+    )
+    assert status == 400 and b"UTF-8" in body
+
+
+def test_binds_to_loopback_and_no_cors_by_default(server, cors_server):
+    assert server.host == "127.0.0.1"
+    for path in ("/", "/sparql?query=ASK%7B%7D"):
+        _, headers, _ = server.request("GET", path, headers={"Origin": "http://evil.example"})
+        assert not any(name.startswith("access-control-") for name in headers)
+    _, headers, _ = server.request("OPTIONS", "/sparql", headers={"Origin": "http://x.example"})
+    assert not any(name.startswith("access-control-") for name in headers)
+    _, headers, _ = cors_server.request("GET", "/sparql?query=ASK%7B%7D")
+    assert headers["access-control-allow-origin"] == "*"
+    status, headers, _ = cors_server.request("OPTIONS", "/sparql")
+    assert status == 204 and "POST" in headers["access-control-allow-methods"]
+
+
+# -- a real client ----------------------------------------------------------------------------
+
+
+def test_sparqlwrapper(server):
+    from SPARQLWrapper import JSON, N3, POST, TURTLE, XML, SPARQLWrapper
+    from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+    client = SPARQLWrapper(server.sparql)
+    client.setQuery(
+        "PREFIX kg: <https://w3id.org/aichip-kg/id/>\n"
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        "SELECT ?label WHERE { kg:huawei rdfs:label ?label }"
+    )
+    client.setReturnFormat(JSON)
+    rows = client.query().convert()["results"]["bindings"]
+    assert {(r["label"]["value"], r["label"].get("xml:lang").lower()) for r in rows} == {
+        ("Huawei", "en"),
+        ("华为", "zh-hans"),
+        ("華為", "zh-hant"),
+    }
+    client.setMethod(POST)
+    client.setQuery("ASK { <https://w3id.org/aichip-kg/id/nvidia> ?p ?o }")
+    assert client.query().convert()["boolean"] is True
+    client.setReturnFormat(XML)
+    document = client.query().convert()  # xml.dom.minidom Document
+    assert document.getElementsByTagName("boolean")[0].firstChild.data == "true"
+    client.setQuery(
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o . "
+        "FILTER(?s = <https://w3id.org/aichip-kg/id/baidu>) }"
+    )
+    for fmt in (TURTLE, N3):
+        client.setReturnFormat(fmt)
+        graph = Graph().parse(data=client.query().convert(), format="turtle")
+        assert len(graph) == 4
+    client.setQuery("SELECT ?x WHERE { ?x ")
+    client.setReturnFormat(JSON)
+    with pytest.raises(QueryBadFormed):
+        client.query()
+
+
+# -- the query page ----------------------------------------------------------------------------
+
+
+def test_query_page_is_self_contained(server):
+    from html.parser import HTMLParser
+
+    status, headers, html = server.request("GET", "/")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    policy = headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    links = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            links.extend(v for k, v in attrs if k in ("src", "href") and v)
+
+    Links().feed(html.decode())
+    assert links and all(link.startswith("/") and not link.startswith("//") for link in links)
+    for path in ("/query.js", "/query.css"):
+        status, _, body = server.request("GET", path)
+        assert status == 200
+        assert b"http://" not in body and b"https://" not in body, path
+    status, _, body = server.request("GET", "/examples.json")
+    data = json.loads(body)
+    assert data["prefixes"]["kg"] == "https://w3id.org/aichip-kg/id/"
+    assert data["maxRows"] == MAX_ROWS
+    from kg.catalog import list_queries
+
+    assert [e["name"] for e in data["examples"]] == [q.id for q in list_queries()]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from tests._browser import Chromium, find_chromium
+
+    if find_chromium() is None:
+        if IN_CI:
+            pytest.fail("CI=true but no Chromium: install Debian's chromium")
+        pytest.skip("no Chromium here")
+    browser = Chromium.launch()
+    yield browser
+    browser.stop()
+
+
+@pytest.mark.browser
+def test_query_page_in_chromium(server, chromium):
+    page = chromium.new_page()
+    try:
+        query = "SELECT ?label WHERE { kg:huawei rdfs:label ?label } ORDER BY ?label"
+        url = server.url + "?" + urllib.parse.urlencode({"query": query})
+        page.open(url, ready="document.body.dataset.ran === '1'")
+        cells = page.evaluate(
+            "Array.from(document.querySelectorAll('#result-table tbody td'))"
+            ".map(td => td.firstChild ? td.firstChild.textContent : '')"
+        )
+        assert sorted(cells) == sorted(["Huawei", "华为", "華為"])
+        links = page.evaluate(
+            "Array.from(document.querySelectorAll('#download-links a'))"
+            ".map(a => a.getAttribute('href'))"
+        )
+        assert any("format=csv" in link for link in links)
+        # Data is text, never markup.
+        hostile = '<img src=x onerror="alert(1)">'
+        page.evaluate(
+            "document.getElementById('query').value = "
+            + json.dumps(f"SELECT ?x WHERE {{ BIND({json.dumps(hostile)} AS ?x) }}")
+        )
+        page.evaluate("document.getElementById('run').click()")
+        page.wait_for("document.body.dataset.ran === '2'")
+        assert page.evaluate("document.querySelector('#result-table td').textContent") == hostile
+        assert page.evaluate("document.querySelectorAll('#results img').length") == 0
+        # An example button runs its competency question.
+        page.evaluate("document.querySelector('#example-list button').click()")
+        page.wait_for("document.body.dataset.ran === '3'")
+        assert page.dialogs == []
+        assert page.errors == [], page.errors
+        assert all(r.startswith(server.url) for r in page.requests), page.requests
+    finally:
+        page.close()
+
+
+# -- the real graph and clean shutdown ---------------------------------------------------------
+
+
+def test_real_graph_smoke(tmp_path):
+    from kg.catalog import find_query
+    from kg.load import load_graph
+    from kg.query import parse_query, run_query
+
+    running = start_server(None, "--quiet", log=tmp_path / "real.log")
+    try:
+        data = running.select("SELECT ?m WHERE { ?m org:memberOf kg:pytorch-foundation }")
+        members = {b["m"]["value"] for b in data["results"]["bindings"]}
+        assert "https://w3id.org/aichip-kg/id/huawei" in members
+        # A competency question answers the same through the endpoint as in-process.
+        cq = find_query("cq01")
+        local = run_query(load_graph(), parse_query(cq.text))
+        data = running.select(cq.text)
+        remote = {
+            tuple(b.get(v, {}).get("value") for v in local.variables)
+            for b in data["results"]["bindings"]
+        }
+        assert remote == {tuple(None if t is None else str(t) for t in row) for row in local.rows}
+    finally:
+        running.stop()
+
+
+def test_stopping_the_server_leaves_no_process(project, tmp_path):
+    marker = tmp_path / "marker-project"
+    shutil.copytree(project, marker)
+    running = start_server(marker, "--workers", "2", log=tmp_path / "stop.log")
+    assert len(_processes_mentioning(str(marker))) == 4  # server, zygote, two workers
+    status, _, _ = running.query("ASK {}")
+    assert status == 200
+    running.stop()
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_mentioning(str(marker)) == []
+    assert "Traceback" not in running.log.read_text()
+
+
+# -- units -------------------------------------------------------------------------------------
+
+
+def test_negotiate_units():
+    from kg.serve_exec import Refusal, negotiate
+
+    assert negotiate("SELECT", "") == ("json", "application/sparql-results+json")
+    assert negotiate("ASK", "application/xml") == ("xml", "application/xml")
+    assert negotiate("CONSTRUCT", "application/json") == ("jsonld", "application/json")
+    assert negotiate("DESCRIBE", "text/html, */*;q=0.1") == ("ttl", "text/turtle")
+    assert negotiate("SELECT", "text/csv;q=0, */*;q=0.2")[0] == "json"
+    assert negotiate("SELECT", "text/csv", ("tsv",))[0] == "tsv"
+    # SPARQLWrapper's way: a name and a media type, sent as format, output and results.
+    assert negotiate("SELECT", "", ("tsv", "text/tab-separated-values"))[0] == "tsv"
+    assert negotiate("CONSTRUCT", "", ("xml", "xml"))[0] == "rdfxml"
+    assert negotiate("CONSTRUCT", "", ("n3",))[0] == "ttl"
+    with pytest.raises(Refusal):
+        negotiate("SELECT", "text/csv;q=0")
+    with pytest.raises(Refusal):
+        negotiate("CONSTRUCT", "", ("csv",))
+    with pytest.raises(Refusal):
+        negotiate("SELECT", "", ("cvs",))
+
+
+def test_parse_protocol_units():
+    from kg.serve import parse_protocol
+    from kg.serve_exec import Job, Reply
+
+    job = parse_protocol(
+        "GET",
+        "query=ASK%7B%7D&default-graph-uri=urn:a&named-graph-uri=urn:b",
+        None,
+        b"",
+        accept="text/csv",
+    )
+    assert job == Job("ASK{}", ("urn:a",), ("urn:b",), "text/csv", (), 10_000)
+    job = parse_protocol("POST", "named-graph-uri=urn:n", "application/sparql-query", b"ASK {}")
+    assert isinstance(job, Job) and job.query == "ASK {}" and job.named_graphs == ("urn:n",)
+    for args, status in [
+        (("POST", "", "application/sparql-update", b"CLEAR ALL"), 403),
+        (("GET", "update=CLEAR%20ALL", None, b""), 403),
+        (("GET", "query=a&query=b", None, b""), 400),
+        (("POST", "", None, b"ASK {}"), 400),
+        (("POST", "", "application/sparql-query; charset=UTF-16", b"ASK {}"), 415),
+        (("GET", "query=%FF", None, b""), 400),
+    ]:
+        reply = parse_protocol(*args)
+        assert isinstance(reply, Reply) and reply.status == status, (args, reply)
+
+
+def test_cli_graph_iri_mirrors_remote():
+    import cli
+    from kg.remote import KG_GRAPH_IRI
+
+    assert cli.KG_GRAPH_IRI == KG_GRAPH_IRI
