@@ -1252,6 +1252,63 @@ def import_epoch_command(
     click.echo(f"wrote {project.display(target)} ({len(result.graph)} triples)", err=True)
 
 
+@analyze.command("export-control")
+@click.argument("chip", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_no_cache_option
+@click.pass_context
+def analyze_export_control(ctx: click.Context, chip: str | None, as_json: bool, no_cache: bool):
+    """Screen chips against ECCN 3A090.a as amended by the BIS rule of 2023-10-17.
+
+    TPP = 2 × MacTOPS × bit length, taken as the dense datasheet figure × bits (FP16/BF16 × 16,
+    INT8 × 8; the larger wins); performance density = TPP ÷ die area. Controlled if TPP ≥ 4800,
+    or TPP ≥ 1600 and density ≥ 5.92. Inputs are the best-ranked statements, shown with their
+    sources; conflicting figures are all screened ("indeterminate" if they disagree) and
+    missing ones give "insufficient data", never a guess. The result is compared with the
+    chips sources name as restricted (NVIDIA's 8-K of 2023-10-17, TrendForce) and every
+    disagreement is listed. A technical screening, not a legal classification.
+
+    \b
+    Examples:
+      kg analyze export-control              # every chip with figures, then disagreements
+      kg analyze export-control h20          # one chip: inputs, sources, result
+      kg analyze export-control "H100 SXM" --json
+    """
+    from kg.analytics.export_control import (
+        render_report,
+        render_screening,
+        screen,
+        screen_chip,
+    )
+
+    graph = _query_graph(ctx, False, no_cache)
+    report = screen(graph)
+    if chip is None:
+        if as_json:
+            _echo_json(report)
+            return
+        click.echo(render_report(report), nl=False)
+        counts: dict[str, int] = {}
+        for s in report.screenings:
+            counts[s.classification] = counts.get(s.classification, 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        click.echo(
+            f"{len(report.screenings)} chips: {summary}; "
+            f"{len(report.disagreements)} disagreement(s)",
+            err=True,
+        )
+        return
+    from kg.search import resolve
+
+    term = resolve(graph, chip, kind="chip")
+    curie = term.n3(graph.namespace_manager)
+    result = report.get(curie) or screen_chip(graph, curie)
+    if as_json:
+        _echo_json(result)
+        return
+    click.echo(render_screening(result, report), nl=False)
+
+
 # =============================================================================
 # Scale: load                                           (issue: scale)
 # =============================================================================

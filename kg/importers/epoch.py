@@ -1,0 +1,773 @@
+"""Import Epoch AI's "Data on Machine Learning Hardware" CSV as sourced statements.
+
+Every imported figure is an ``aichip:Statement`` derived from the dataset source
+``kg:src-epoch-ml-hardware`` (CC BY 4.0, with Epoch's attribution text), quoting the row's
+name, column and raw value. Rows are matched to curated chips through :data:`NAME_TABLE`
+(normalised name plus manufacturer); unmatched rows become new chips. Where an imported
+value disagrees with a curated one, both are kept, linked with ``aichip:conflictsWith`` and
+listed in the report.
+
+Row numbers count CSV records with the header as row 1, as a spreadsheet shows them (a
+quoted field may span several lines, so they are not file line numbers).
+
+Nothing is half-imported: any malformed row or unknown column yields errors and an empty
+graph.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, PROV, SKOS
+
+from ..errors import ParseError
+from ..ns import AICHIP, KG
+from .base import curated_values, same_value
+
+__all__ = [
+    "COLUMNS",
+    "EPOCH_SOURCE",
+    "NAME_TABLE",
+    "VARIANT_TABLE",
+    "Conflict",
+    "EpochImport",
+    "EpochReport",
+    "Match",
+    "NewChip",
+    "RowError",
+    "import_epoch",
+    "normalise_name",
+    "summary_lines",
+]
+
+SCHEMA = Namespace("https://schema.org/")
+
+EPOCH_SOURCE = KG["src-epoch-ml-hardware"]
+EPOCH_ORG = KG["epoch-ai"]
+LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
+ATTRIBUTION = (
+    "Epoch AI, \u201cData on Machine Learning Hardware\u201d, 2024, "
+    "https://epoch.ai/data/machine-learning-hardware"
+)
+
+# Every column of the 2025-12 snapshot. "Notes" is absent from older copies.
+NAME_COLUMN = "Hardware name"
+MAKER_COLUMN = "Manufacturer"
+TYPE_COLUMN = "Type"
+DATE_COLUMN = "Release date"
+FOUNDRY_COLUMN = "Foundry"
+_TEXT_COLUMNS = (
+    NAME_COLUMN,
+    MAKER_COLUMN,
+    TYPE_COLUMN,
+    "Notes",
+    DATE_COLUMN,
+    FOUNDRY_COLUMN,
+    "Link to datasheet",
+    "Source for the price",
+    "ML models",
+    "Last modified",
+)
+_NUMBER_COLUMNS = (
+    "Release price (USD)",
+    "FP64 (double precision) performance (FLOP/s)",
+    "FP32 (single precision) performance (FLOP/s)",
+    "FP16 (half precision) performance (FLOP/s)",
+    "TF32 (TensorFloat-32) performance (FLOP/s)",
+    "Tensor-FP16/BF16 performance (FLOP/s)",
+    "INT16 performance (OP/s)",
+    "INT8 performance (OP/s)",
+    "INT4 performance (OP/s)",
+    "Memory size per board (Byte)",
+    "Memory bandwidth (byte/s)",
+    "Intranode bandwidth (byte/s)",
+    "Internode bandwidth (bit/s)",
+    "Die Size (mm^2)",
+    "TDP (W)",
+    "Base clock (MHz)",
+    "Boost clock (MHz)",
+    "Memory clock (MHz)",
+    "Memory bus (bit)",
+    "Tensor cores",
+    "Process size (nm)",
+    "Transistors (millions)",
+    "Max performance",
+    "Energy efficiency",
+    "FP8 performance (FLOP/s)",
+    "FP4 performance (FLOP/s)",
+    "Total processing performance (bit-OP/s)",
+    "Price-performance",
+    "ML OP/s",
+)
+COLUMNS: tuple[str, ...] = _TEXT_COLUMNS + _NUMBER_COLUMNS
+_OPTIONAL = {"Notes"}
+# Epoch writes "inf" for ratios whose denominator (price, power) is zero or missing.
+_INFINITY_ALLOWED = {"Price-performance", "Energy efficiency"}
+
+_TERA = Decimal(10) ** 12
+_GIGA = Decimal(10) ** 9
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """How one ontology property is read from the CSV."""
+
+    predicate: URIRef
+    columns: tuple[str, ...]  # first non-empty wins
+    divisor: Decimal
+    unit_note: str
+
+
+FIGURES: tuple[_Figure, ...] = (
+    # Tensor-core (matrix) peak where Epoch has it; accelerators without tensor cores list
+    # their matrix peak as plain FP16.
+    _Figure(
+        AICHIP.fp16DenseTFLOPS,
+        ("Tensor-FP16/BF16 performance (FLOP/s)", "FP16 (half precision) performance (FLOP/s)"),
+        _TERA,
+        "converted from FLOP/s to TFLOPS",
+    ),
+    _Figure(
+        AICHIP.int8DenseTOPS, ("INT8 performance (OP/s)",), _TERA, "converted from OP/s to TOPS"
+    ),
+    _Figure(
+        AICHIP.memoryGB,
+        ("Memory size per board (Byte)",),
+        _GIGA,
+        "converted from bytes to GB (10^9)",
+    ),
+    _Figure(AICHIP.dieAreaMM2, ("Die Size (mm^2)",), Decimal(1), "in mm\u00b2"),
+    _Figure(AICHIP.processNode, ("Process size (nm)",), Decimal(1), "in nm"),
+    _Figure(AICHIP.tdpWatts, ("TDP (W)",), Decimal(1), "in W"),
+)
+
+# ---------------------------------------------------------------------------------------
+# Matching tables
+# ---------------------------------------------------------------------------------------
+
+
+def normalise_name(name: str) -> str:
+    """Case-folded, punctuation-free, single-spaced: 'NVIDIA  H100-SXM5' -> 'nvidia h100 sxm5'."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", name.casefold()).split())
+
+
+#: Epoch row (normalised name, manufacturer as Epoch spells it) -> curated chip slug.
+#: One row per curated chip: where Epoch lists several SKUs of one product, the row whose
+#: figures and date the reference sheet uses stands for it; the other SKUs import as chips
+#: of their own.
+NAME_TABLE: dict[tuple[str, str], str] = {
+    ("nvidia v100", "NVIDIA"): "v100",
+    ("nvidia a100 sxm4 40 gb", "NVIDIA"): "a100",
+    ("nvidia h100 sxm5 80gb", "NVIDIA"): "h100-sxm",
+    ("nvidia h100 pcie", "NVIDIA"): "h100-pcie",
+    ("nvidia a800 pcie 40 gb", "NVIDIA"): "a800",
+    ("nvidia h800 sxm5", "NVIDIA"): "h800",
+    ("nvidia hgx h20", "NVIDIA"): "h20",
+    ("nvidia h200 sxm", "NVIDIA"): "h200",
+    ("nvidia l40", "NVIDIA"): "l40",
+    ("nvidia geforce rtx 4090", "NVIDIA"): "rtx-4090",
+    ("huawei ascend 310", "Huawei"): "ascend-310",
+    ("huawei ascend 910", "Huawei"): "ascend-910",
+    ("huawei ascend 910b", "Huawei"): "ascend-910b",
+    ("baidu kunlun i", "Kunlunxin Baidu"): "kunlun-1",
+    ("baidu kunlun ii", "Kunlunxin Baidu"): "kunlun-2",
+    ("cambricon mlu290 m5", "Cambricon"): "mlu290",
+    ("cambricon mlu370 x8", "Cambricon"): "mlu370-x8",
+    ("amd radeon instinct mi250x", "AMD"): "mi250x",
+    ("amd instinct mi300x", "AMD"): "mi300x",
+    ("intel habana gaudi2", "Intel"): "gaudi-2",
+    ("intel habana gaudi3", "Intel"): "gaudi-3",
+    ("google tpu v4", "Google"): "tpu-v4",
+    ("google tpu v5e", "Google"): "tpu-v5e",
+}
+
+#: Epoch rows that are other SKUs of a curated product: imported as chips of their own with an
+#: ``aichip:variantOf`` statement (graded derived: the row's name names the product).
+VARIANT_TABLE: dict[tuple[str, str], str] = {
+    **{
+        (name, "NVIDIA"): "v100"
+        for name in (
+            "nvidia tesla v100 sxm2",
+            "nvidia tesla v100 sxm2 16 gb",
+            "nvidia tesla v100 sxm2 32 gb",
+            "nvidia tesla v100 sxm3 32 gb",
+            "nvidia tesla v100 pcie 16 gb",
+            "nvidia tesla v100 pcie 32 gb",
+            "nvidia tesla v100 dgxs 16 gb",
+            "nvidia tesla v100 dgxs 32 gb",
+        )
+    },
+    ("nvidia a100", "NVIDIA"): "a100",
+    ("nvidia a100 pcie", "NVIDIA"): "a100",
+    ("nvidia a100 sxm4 80 gb", "NVIDIA"): "a100",
+    ("nvidia a800 pcie 80 gb", "NVIDIA"): "a800",
+    ("nvidia a800 sxm", "NVIDIA"): "a800",
+    ("nvidia h100 nvl", "NVIDIA"): "h100",
+    **{
+        (name, "Huawei"): "ascend-910"
+        for name in (
+            "huawei ascend 910a",
+            "huawei ascend 910a pro",
+            "huawei ascend 910a premium",
+            "huawei ascend 910 320 tflops",
+        )
+    },
+    **{
+        (name, "Huawei"): "ascend-910b"
+        for name in (
+            "huawei ascend 910b pro",
+            "huawei ascend 910b1 v1",
+            "huawei ascend 910b1 v2",
+            "huawei ascend 910b2",
+            "huawei ascend 910b3",
+            "huawei ascend 910b4",
+        )
+    },
+    ("baidu kunlun k200", "Kunlunxin Baidu"): "kunlun-1",
+}
+
+#: Epoch "Manufacturer" -> (organisation slug, English label, class if it must be declared).
+MAKERS: dict[str, tuple[str, str, URIRef]] = {
+    "NVIDIA": ("nvidia", "NVIDIA", AICHIP.Company),
+    "AMD": ("amd", "AMD", AICHIP.Company),
+    "Intel": ("intel", "Intel", AICHIP.Company),
+    "Google": ("google", "Google", AICHIP.Company),
+    "Huawei": ("huawei", "Huawei", AICHIP.Company),
+    "Cambricon": ("cambricon", "Cambricon", AICHIP.Company),
+    "Kunlunxin Baidu": ("kunlunxin", "Kunlunxin", AICHIP.Company),
+    "Amazon AWS": ("aws", "Amazon Web Services", AICHIP.Company),
+    "Microsoft": ("microsoft", "Microsoft", AICHIP.Company),
+    "Meta": ("meta", "Meta", AICHIP.Company),
+    "Alibaba": ("alibaba", "Alibaba", AICHIP.Company),
+    "Moore Threads (Tencent)": ("moore-threads", "Moore Threads", AICHIP.Company),
+    "MetaX": ("metax", "MetaX", AICHIP.Company),
+    "Iluvatar CoreX": ("iluvatar-corex", "Iluvatar CoreX", AICHIP.Company),
+    "Hygon": ("hygon", "Hygon", AICHIP.Company),
+    "Biren": ("biren", "Biren", AICHIP.Company),
+    "Tesla": ("tesla", "Tesla", AICHIP.Company),
+    "PEZY": ("pezy", "PEZY Computing", AICHIP.Company),
+    "Sunway": ("sunway", "Sunway", AICHIP.Organization),
+    "National University of Defense Technology": (
+        "nudt",
+        "National University of Defense Technology",
+        AICHIP.Organization,
+    ),
+}
+
+#: Epoch "Foundry" entries (comma-separated) -> (slug, label).
+FOUNDRIES: dict[str, tuple[str, str]] = {
+    "TSMC": ("tsmc", "TSMC"),
+    "SMIC": ("smic", "SMIC"),
+    "Samsung": ("samsung", "Samsung"),
+    "Intel": ("intel", "Intel"),
+    "GlobalFoundries": ("globalfoundries", "GlobalFoundries"),
+}
+
+_TYPES: dict[str, URIRef] = {
+    "gpu": AICHIP.GPU,
+    "gpgpu": AICHIP.GPU,
+    "dcu (gpgpu)": AICHIP.GPU,
+    "tpu": AICHIP.NPU,
+    "npu": AICHIP.NPU,
+    "asic": AICHIP.NPU,
+    "lpu": AICHIP.NPU,
+    "xpu": AICHIP.NPU,
+    "xpu-r": AICHIP.NPU,
+}
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class RowError:
+    row: int
+    column: str
+    problem: str
+
+    def format(self, file: str) -> str:
+        return f"{file}:{self.row}: {self.column}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class Match:
+    row: int
+    name: str
+    chip: str  # slug
+
+
+@dataclass(frozen=True)
+class NewChip:
+    row: int
+    name: str
+    chip: str  # slug
+    chip_class: str  # CURIE of the class
+    variant_of: str | None = None  # slug of the curated product, from VARIANT_TABLE
+
+
+@dataclass(frozen=True)
+class Conflict:
+    row: int
+    chip: str
+    property: str  # CURIE
+    curated: tuple[tuple[str, str], ...]  # (statement slug, value)
+    imported: str
+    imported_statement: str
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    file: str
+    sha256: str
+    rows: int
+    matches: tuple[Match, ...] = ()
+    new_chips: tuple[NewChip, ...] = ()
+    new_organizations: tuple[str, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    agreements: int = 0
+    statements: int = 0
+    errors: tuple[RowError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class EpochImport:
+    graph: Graph
+    report: EpochReport
+    header: str = field(default="")
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------
+
+
+def _parse_number(text: str, column: str) -> tuple[Decimal | None, str | None]:
+    """(value, problem): empty cells are None; malformed ones name the problem."""
+    text = text.strip()
+    if not text:
+        return None, None
+    if text.casefold() in {"inf", "+inf", "infinity"} and column in _INFINITY_ALLOWED:
+        return None, None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None, f"not a number: {text!r}"
+    if not value.is_finite():
+        return None, f"not a finite number: {text!r}"
+    if value < 0:
+        return None, f"negative value: {text!r}"
+    return value, None
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _read(path: Path, display: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ParseError(display, None, "no such file") from None
+    except UnicodeDecodeError as exc:
+        raise ParseError(display, None, f"not valid UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise ParseError(display, None, exc.strerror or str(exc)) from None
+    errors: list[RowError] = []
+    reader = csv.reader(text.splitlines(keepends=True))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [RowError(1, "(header)", "the file is empty")]
+    except csv.Error as exc:
+        return [], [RowError(1, "(header)", f"malformed CSV: {exc}")]
+    known = set(COLUMNS)
+    for column in header:
+        if column not in known:
+            errors.append(RowError(1, column or "(empty)", "unknown column"))
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            errors.append(RowError(1, column, "column appears twice"))
+        seen.add(column)
+    for column in COLUMNS:
+        if column not in seen and column not in _OPTIONAL:
+            errors.append(RowError(1, column, "required column is missing"))
+    rows: list[tuple[int, dict[str, str]]] = []
+    number = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(RowError(number + 1, "(row)", f"malformed CSV: {exc}"))
+            break
+        number += 1
+        if not any(cell.strip() for cell in fields):
+            continue  # blank line
+        if len(fields) != len(header):
+            errors.append(
+                RowError(number, "(row)", f"has {len(fields)} fields, the header has {len(header)}")
+            )
+            continue
+        rows.append((number, dict(zip(header, fields, strict=True))))
+    return rows, errors
+
+
+def _check_row(number: int, row: dict[str, str]) -> list[RowError]:
+    errors = []
+    if not row.get(NAME_COLUMN, "").strip():
+        errors.append(RowError(number, NAME_COLUMN, "empty"))
+    for column in _NUMBER_COLUMNS:
+        if column in row:
+            _, problem = _parse_number(row[column], column)
+            if problem:
+                errors.append(RowError(number, column, problem))
+    date = row.get(DATE_COLUMN, "").strip()
+    if date and not _DATE.match(date):
+        errors.append(RowError(number, DATE_COLUMN, f"not a YYYY-MM-DD date: {date!r}"))
+    return errors
+
+
+# ---------------------------------------------------------------------------------------
+# Building the graph
+# ---------------------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "-", text.casefold()).strip("-")
+
+
+def _value_slug(value) -> str:
+    if isinstance(value, URIRef):
+        return str(value).rsplit("/", 1)[-1]
+    return _slug(str(value).replace(".", "p"))
+
+
+def _decimal_literal(value: Decimal) -> Literal:
+    text = format(value.normalize(), "f")
+    return Literal(text, datatype=XSD.decimal)
+
+
+def _declared(facts: Graph, term: URIRef) -> bool:
+    return (term, RDF.type, None) in facts
+
+
+def _local(term: URIRef) -> str:
+    text = str(term)
+    for prefix, namespace in (("kg:", str(KG)), ("aichip:", str(AICHIP._NS))):
+        if text.startswith(namespace):
+            return prefix + text[len(namespace) :]
+    return text
+
+
+class _Builder:
+    def __init__(self, curated: Graph) -> None:
+        self.curated = curated
+        self.graph = Graph()
+        self.conflicts: list[Conflict] = []
+        self.agreements = 0
+        self.statements = 0
+        self.new_orgs: set[str] = set()
+
+    def organisation(self, slug: str, label: str, cls: URIRef) -> URIRef:
+        term = KG[slug]
+        if not _declared(self.curated, term) and (term, RDF.type, None) not in self.graph:
+            self.graph.add((term, RDF.type, cls))
+            self.graph.add((term, RDFS.label, Literal(label, lang="en")))
+            self.new_orgs.add(slug)
+        return term
+
+    def source(self) -> None:
+        if _declared(self.curated, EPOCH_SOURCE):
+            return
+        org = self.organisation("epoch-ai", "Epoch AI", AICHIP.ResearchFirm)
+        g, s = self.graph, EPOCH_SOURCE
+        g.add((s, RDF.type, AICHIP.Dataset))
+        g.add((s, RDFS.label, Literal("Epoch AI: Data on Machine Learning Hardware", lang="en")))
+        g.add((s, DCTERMS.title, Literal("Data on Machine Learning Hardware", lang="en")))
+        g.add((s, DCTERMS.publisher, org))
+        g.add((s, DCTERMS.license, LICENSE))
+        g.add((s, DCTERMS.bibliographicCitation, Literal(ATTRIBUTION)))
+        g.add((s, DCTERMS.language, Literal("en")))
+        url = "https://epoch.ai/data/machine-learning-hardware"
+        g.add((s, SCHEMA.url, Literal(url, datatype=XSD.anyURI)))
+
+    def statement(
+        self,
+        chip: URIRef,
+        predicate: URIRef,
+        value,
+        *,
+        row: int,
+        quote: str,
+        note: str,
+        compare: bool,
+    ) -> URIRef:
+        slug = str(chip).rsplit("/", 1)[-1]
+        local = str(predicate).rsplit("#", 1)[-1].casefold()
+        node = KG[f"stmt-{slug}-{local}-{_value_slug(value)}-epoch"]
+        g = self.graph
+        g.add((node, RDF.type, AICHIP.Statement))
+        g.add((node, RDF.subject, chip))
+        g.add((node, RDF.predicate, predicate))
+        g.add((node, RDF.object, value))
+        g.add((node, AICHIP.rank, AICHIP.Normal))
+        g.add((node, PROV.wasDerivedFrom, EPOCH_SOURCE))
+        g.add((node, AICHIP.quote, Literal(quote)))
+        g.add((node, SKOS.note, Literal(f"Epoch AI ML hardware CSV, row {row}; {note}")))
+        self.statements += 1
+        if not compare:
+            return node
+        existing = [(s, v) for s, v in curated_values(self.curated, chip, predicate)]
+        if not existing:
+            return node
+        if any(same_value(v, value) for _, v in existing):
+            self.agreements += 1
+            return node
+        for other, _ in existing:
+            g.add((node, AICHIP.conflictsWith, other))
+            g.add((other, AICHIP.conflictsWith, node))
+        self.conflicts.append(
+            Conflict(
+                row=row,
+                chip=slug,
+                property=_local(predicate),
+                curated=tuple(
+                    (_local(s), str(v) if isinstance(v, Literal) else _local(v))
+                    for s, v in existing
+                ),
+                imported=str(value) if isinstance(value, Literal) else _local(value),
+                imported_statement=_local(node),
+            )
+        )
+        return node
+
+
+def _row_quote(name: str, column: str, raw: str) -> str:
+    return f"{name} | {column}: {raw.strip()}"
+
+
+def _add_row(builder: _Builder, number: int, row: dict[str, str], chip: URIRef, matched: bool):
+    name = row[NAME_COLUMN].strip()
+    for figure in FIGURES:
+        for column in figure.columns:
+            raw = row.get(column, "")
+            value, _ = _parse_number(raw, column)
+            if value is None:
+                continue
+            if value == 0:
+                break  # Epoch uses 0 for "not applicable" in a few cells; not a figure
+            builder.statement(
+                chip,
+                figure.predicate,
+                _decimal_literal(value / figure.divisor),
+                row=number,
+                quote=_row_quote(name, column, raw),
+                note=f"column {column!r}, {figure.unit_note}",
+                compare=matched,
+            )
+            break
+    date = row.get(DATE_COLUMN, "").strip()
+    if date:
+        builder.statement(
+            chip,
+            AICHIP.releaseDate,
+            Literal(date, datatype=XSD.date),
+            row=number,
+            quote=_row_quote(name, DATE_COLUMN, date),
+            note=f"column {DATE_COLUMN!r}",
+            compare=matched,
+        )
+    maker = row.get(MAKER_COLUMN, "").strip()
+    if maker:
+        slug, label, cls = MAKERS.get(maker, (_slug(maker), maker, AICHIP.Company))
+        org = builder.organisation(slug, label, cls)
+        builder.statement(
+            chip,
+            AICHIP.designedBy,
+            org,
+            row=number,
+            quote=_row_quote(name, MAKER_COLUMN, maker),
+            note=f"column {MAKER_COLUMN!r}",
+            compare=matched,
+        )
+    for foundry in (f.strip() for f in row.get(FOUNDRY_COLUMN, "").split(",")):
+        if not foundry:
+            continue
+        slug, label = FOUNDRIES.get(foundry, (_slug(foundry), foundry))
+        org = builder.organisation(slug, label, AICHIP.Company)
+        builder.statement(
+            chip,
+            AICHIP.fabricatedBy,
+            org,
+            row=number,
+            quote=_row_quote(name, FOUNDRY_COLUMN, row[FOUNDRY_COLUMN]),
+            note=f"column {FOUNDRY_COLUMN!r}",
+            compare=matched,
+        )
+
+
+def _chip_class(row: dict[str, str]) -> URIRef:
+    return _TYPES.get(row.get(TYPE_COLUMN, "").strip().casefold(), AICHIP.AIAccelerator)
+
+
+def _header(display: str, digest: str) -> str:
+    return "\n".join(
+        [
+            "GENERATED by `kg import epoch` from " + display + "; do not edit by hand.",
+            f"Input sha256: {digest}",
+            "Data: " + ATTRIBUTION + ".",
+            "Licensed under Creative Commons Attribution 4.0 (CC BY 4.0): "
+            "https://creativecommons.org/licenses/by/4.0/",
+            "Each figure is a statement derived from kg:src-epoch-ml-hardware quoting its row;",
+            "values that disagree with curated facts are kept side by side (aichip:conflictsWith).",
+        ]
+    )
+
+
+def import_epoch(path: Path, curated: Graph, display: str | None = None) -> EpochImport:
+    """Read Epoch's ML hardware CSV at ``path`` and match it against ``curated`` facts.
+
+    Returns the new triples and a report. With any error in the report the graph is empty.
+    Raises :class:`~kg.errors.ParseError` only when the file cannot be read at all.
+    """
+    display = display or path.name
+    rows, errors = _read(path, display)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    for number, row in rows:
+        errors.extend(_check_row(number, row))
+
+    matches: list[Match] = []
+    new_chips: list[NewChip] = []
+    resolved: dict[URIRef, int] = {}
+    plan: list[tuple[int, dict[str, str], URIRef, bool]] = []
+    for number, row in rows:
+        name = row.get(NAME_COLUMN, "").strip()
+        if not name:
+            continue
+        maker = row.get(MAKER_COLUMN, "").strip()
+        key = normalise_name(name)
+        slug = next((s for (n, m), s in NAME_TABLE.items() if n == key and m == maker), None)
+        wrong_maker = next((m for (n, m) in NAME_TABLE if n == key and m != maker), None)
+        if slug is None and wrong_maker is not None:
+            errors.append(
+                RowError(
+                    number,
+                    MAKER_COLUMN,
+                    f"{maker!r} is not the maker the name table expects for {name!r} "
+                    f"({wrong_maker!r}); fix the row or the table",
+                )
+            )
+            continue
+        if slug is not None:
+            chip, matched = KG[slug], True
+            if not _declared(curated, chip):
+                matched = False  # the table names a chip the curated facts lack: import it new
+        else:
+            slug = _slug(name)
+            chip, matched = KG[slug], False
+            if _declared(curated, chip):
+                errors.append(
+                    RowError(
+                        number,
+                        NAME_COLUMN,
+                        f"{name!r} would become kg:{slug}, which the curated facts already "
+                        "declare; add the row to the name table in kg/importers/epoch.py",
+                    )
+                )
+                continue
+        if chip in resolved:
+            errors.append(
+                RowError(number, NAME_COLUMN, f"names the same chip as row {resolved[chip]}")
+            )
+            continue
+        resolved[chip] = number
+        parent = VARIANT_TABLE.get((key, maker)) if not matched else None
+        if parent is not None and not _declared(curated, KG[parent]):
+            parent = None
+        plan.append((number, row, chip, matched, parent))
+        if matched:
+            matches.append(Match(number, name, slug))
+        else:
+            new_chips.append(NewChip(number, name, slug, _local(_chip_class(row)), parent))
+
+    if errors:
+        report = EpochReport(
+            file=display, sha256=digest, rows=len(rows), errors=tuple(sorted(set(errors)))
+        )
+        return EpochImport(Graph(), report)
+
+    builder = _Builder(curated)
+    builder.source()
+    for number, row, chip, matched, parent in plan:
+        name = row[NAME_COLUMN].strip()
+        if not matched:
+            builder.graph.add((chip, RDF.type, _chip_class(row)))
+            builder.graph.add((chip, RDFS.label, Literal(name, lang="en")))
+        if parent is not None:
+            node = builder.statement(
+                chip,
+                AICHIP.variantOf,
+                KG[parent],
+                row=number,
+                quote=_row_quote(name, NAME_COLUMN, name),
+                note="the row names a SKU of the curated product (variant table in "
+                "kg/importers/epoch.py)",
+                compare=False,
+            )
+            builder.graph.add((node, AICHIP.verification, Literal("derived")))
+        _add_row(builder, number, row, chip, matched)
+
+    report = EpochReport(
+        file=display,
+        sha256=digest,
+        rows=len(rows),
+        matches=tuple(matches),
+        new_chips=tuple(new_chips),
+        new_organizations=tuple(sorted(builder.new_orgs)),
+        conflicts=tuple(sorted(builder.conflicts, key=lambda c: (c.chip, c.property, c.row))),
+        agreements=builder.agreements,
+        statements=builder.statements,
+    )
+    return EpochImport(builder.graph, report, _header(display, digest))
+
+
+def summary_lines(report: EpochReport) -> Iterable[str]:
+    """The report as plain text lines (for the CLI and for logs)."""
+    yield (
+        f"{report.file}: {report.rows} rows; {len(report.matches)} matched curated chips, "
+        f"{len(report.new_chips)} new chips, {len(report.new_organizations)} new organisations, "
+        f"{report.statements} statements; {report.agreements} values agree with curated facts, "
+        f"{len(report.conflicts)} conflict"
+    )
+    if report.matches:
+        yield "matched:"
+        for m in report.matches:
+            yield f"  row {m.row:>3}  {m.name}  ->  kg:{m.chip}"
+    if report.conflicts:
+        yield "conflicts (both values kept, linked with aichip:conflictsWith):"
+        for c in report.conflicts:
+            curated = "; ".join(f"{value} [{stmt}]" for stmt, value in c.curated)
+            yield (
+                f"  kg:{c.chip} {c.property}: curated {curated}  vs  Epoch {c.imported} "
+                f"(row {c.row}) [{c.imported_statement}]"
+            )
+    if report.new_chips:
+        yield "new chips:"
+        for n in report.new_chips:
+            variant = f", variant of kg:{n.variant_of}" if n.variant_of else ""
+            yield f"  row {n.row:>3}  {n.name}  ->  kg:{n.chip} ({n.chip_class}{variant})"
+    if report.new_organizations:
+        yield "new organisations: " + ", ".join(f"kg:{s}" for s in report.new_organizations)
