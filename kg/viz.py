@@ -33,7 +33,7 @@ from pathlib import Path
 
 import networkx as nx
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
+from rdflib.namespace import DCTERMS, OWL, PROV, SKOS, XSD
 
 from .build import register
 from .errors import InputError, UnknownTermError
@@ -359,7 +359,7 @@ def _number(value: Literal) -> str:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    if number == number.to_integral_value() and abs(number) >= 10**6:
+    if number == number.to_integral_value() and abs(number) >= 10**4:
         return f"{int(number):,}"
     return format(number.normalize(), "f")
 
@@ -400,8 +400,8 @@ def _gather_notes(graph: Graph, wanted: set[str]) -> _Notes:
         for key in (s_key, o_key):
             if key in wanted:
                 sources[key] |= refs
-        if isinstance(o, Literal) and s_key in wanted and p != RDFS.label and rank < 2:
-            text = f"{name(p)}: {_number(o) if o.datatype == _DECIMAL else o}"
+        if isinstance(o, Literal) and s_key in wanted and _is_figure(p, o) and rank < 2:
+            text = f"{name(p)}: {_number(o) if o.datatype in _NUMERIC else o}"
             figures[s_key].append(((1, rank, text), text))
         elif o_key is not None:
             quote = graph.value(statement, AICHIP.quote)
@@ -424,7 +424,16 @@ def _gather_notes(graph: Graph, wanted: set[str]) -> _Notes:
     return _Notes(figures=figures, sources=sources, edge_claims=edge_claims)
 
 
-_DECIMAL = URIRef("http://www.w3.org/2001/XMLSchema#decimal")
+_NUMERIC = frozenset(
+    XSD[name]
+    for name in ("decimal", "integer", "nonNegativeInteger", "positiveInteger", "int", "long")
+)
+_NOT_FIGURES = frozenset({RDFS.label, RDFS.comment, SKOS.altLabel, AICHIP.description})
+
+
+def _is_figure(predicate: URIRef, value: Literal) -> bool:
+    """Short literal facts (a date, a count, a node size, a ticker), not prose or names."""
+    return predicate not in _NOT_FIGURES and len(str(value)) <= 60
 
 
 def _figure_text(graph, obs, cls, vendor, market, name) -> tuple[str, tuple]:
@@ -591,7 +600,12 @@ def _csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-def _options(physics: bool, large: bool) -> dict:
+#: Above this many edges arrowheads are not drawn: they are most of a redraw's cost and too
+#: small to see at the zoom such a graph opens at (direction stays in labels and tooltips).
+ARROW_LIMIT = 3000
+
+
+def _options(physics: bool, large: bool, arrows: bool = True) -> dict:
     """vis-network options; the font stack falls back to CJK fonts installed locally."""
     font = {"face": _FONT_STACK, "size": 14, "strokeWidth": 3, "strokeColor": "#ffffff"}
     return {
@@ -599,7 +613,7 @@ def _options(physics: bool, large: bool) -> dict:
         "layout": {"randomSeed": 7, "improvedLayout": not large},
         "nodes": {"font": font, "size": 14, "borderWidth": 1},
         "edges": {
-            "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}},
+            "arrows": {"to": {"enabled": arrows, "scaleFactor": 0.5}},
             "color": {"color": "#9aa5b1", "highlight": "#1f2933", "hover": "#1f2933"},
             "font": {**font, "size": 10, "color": "#52606d", "align": "middle"},
             "smooth": False if large else {"enabled": True, "type": "continuous"},
@@ -620,6 +634,22 @@ def _options(physics: bool, large: bool) -> dict:
             "stabilization": {"enabled": physics, "iterations": 400, "fit": True},
         },
     }
+
+
+class _IdList(list):
+    """pyvis tests membership in its node-id list for every node and edge added (O(n) each,
+    a second at 10,000 edges); this list answers from a set and behaves as a list otherwise."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._members: set = set()
+
+    def append(self, item) -> None:
+        super().append(item)
+        self._members.add(item)
+
+    def __contains__(self, item) -> bool:
+        return item in self._members
 
 
 def render_viewer(
@@ -647,6 +677,7 @@ def render_viewer(
 
     # pyvis assembles the vis-network node and edge records; extra keys ride along as data.
     net = Network(directed=True, cdn_resources="in_line", heading=title)
+    net.node_ids = _IdList()
     for key in sorted(view):
         data = view.nodes[key]
         style_of = styles[data.get("class") or ""]
@@ -698,7 +729,7 @@ def render_viewer(
         "legend": legend,
         "focus": focus_key,
         "physics": not large,
-        "options": _options(physics=not large, large=large),
+        "options": _options(physics=not large, large=large, arrows=len(edges) <= ARROW_LIMIT),
         "font": _FONT_STACK,
     }
     vis_js, vis_css, app_js = _assets()
