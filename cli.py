@@ -640,8 +640,7 @@ def viz(
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         click.echo(
-            f"wrote {output} ({viewer.nodes} entities, {viewer.edges} links, "
-            f"{summary['layout']})",
+            f"wrote {output} ({viewer.nodes} entities, {viewer.edges} links, {summary['layout']})",
             err=True,
         )
 
