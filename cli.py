@@ -162,7 +162,8 @@ QUERY_FORMATS = ("table", "csv", "tsv", "json", "ttl", "nt", "jsonld")
 _infer_option = click.option(
     "--infer",
     is_flag=True,
-    help="Answer over the RDFS/OWL-RL closure (owlrl): aichip:Chip also finds GPUs and NPUs.",
+    help="Answer over the OWL 2 RL closure (owlrl; subclasses, domains, ranges, symmetric "
+    "properties): aichip:Chip also finds GPUs and NPUs. Cached after the first run.",
 )
 _no_cache_option = click.option(
     "--no-cache",

@@ -11,7 +11,7 @@ subprocess.run. Every case runs once to warm up, then the cases run round-robin 
 * ``kg query (cold)``         an empty cache directory for each run: parse every Turtle file,
                               derive the truthy triples, write the cache, answer.
 * ``kg query (cached)``       the cache is current: unpickle the graph, answer.
-* ``kg query --infer``        the same for the RDFS/OWL-RL closure (cold includes owlrl; run
+* ``kg query --infer``        the same for the OWL 2 RL closure (cold includes owlrl; run
                               fewer times, since it takes seconds).
 
 Usage::

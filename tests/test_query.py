@@ -349,3 +349,15 @@ def test_syntax_error_in_facts_is_reported_not_cached(tmp_path):
     )
     err = bad(kg(MEMBERS, facts=facts))
     assert "bad.ttl:2" in err
+
+
+@pytest.mark.slow
+def test_real_graph_infer_finds_gpus_and_npus_as_chips():
+    real = ["--root", str(REPO), "query", "--format", "csv"]
+    gpus = CliRunner().invoke(cli, [*real, "SELECT ?c { ?c a aichip:GPU }"])
+    npus = CliRunner().invoke(cli, [*real, "SELECT ?c { ?c a aichip:NPU }"])
+    gpu_ids, npu_ids = set(ok(gpus).split()[1:]), set(ok(npus).split()[1:])
+    if not gpu_ids or not npu_ids:
+        pytest.skip("facts/ has no GPU or no NPU yet")
+    chips = CliRunner().invoke(cli, [*real, "--infer", "SELECT ?c { ?c a aichip:Chip }"])
+    assert gpu_ids | npu_ids <= set(ok(chips).split()[1:])
