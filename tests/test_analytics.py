@@ -227,6 +227,7 @@ def test_whatif_ecosystem_stranded_affected_and_cut_off():
         "kg:paddlepaddle": ("kg:ascend", "kg:kunlun"),
         "kg:pytorch": ("kg:ascend", "kg:cambricon-mlu"),
     }
+    assert {s.software: s.lost_layers for s in result.affected}["kg:pytorch"] == ("kg:cuda",)
     assert [c.nodes for c in result.disconnected] == [("kg:google", "kg:tensorflow")]
 
 
@@ -412,11 +413,16 @@ def test_results_serialise_to_plain_json():
 # --------------------------------------------------------------------------- CLI on fixtures
 
 
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("kg-cache")
+
+
 @pytest.fixture
-def run(tmp_path):
+def run(cache_dir):
     def invoke(facts: str | None, *args: str):
         root = ["--facts", str(FIXTURES / facts)] if facts else []
-        env = {"KG_CACHE_DIR": str(tmp_path / "cache")}
+        env = {"KG_CACHE_DIR": str(cache_dir)}
         return CliRunner().invoke(cli, [*root, "analyze", *args], env=env)
 
     return invoke
@@ -459,10 +465,13 @@ def test_cli_whatif(run):
     out = result.stdout
     assert "leader NVIDIA → Huawei" in out
     assert "HHI 7,331 → 5,408.16" in out
-    assert "Huawei (71.43 % of what is left): Ascend" in out
-    assert "PyTorch via torch_npu → CANN" in out
+    assert "Huawei: 10 % of the market, 71.43 % of what is left" in out
+    ascend = next(line for line in out.splitlines() if line.strip().startswith("Ascend:"))
+    assert "PyTorch via torch_npu → CANN" in ascend and "MindSpore (direct; via CANN)" in ascend
+    assert "hardware without supporting software in the graph: Enflame CloudBlazer" in out
     assert "left without supported hardware: TensorFlow" in out
-    assert "cut off from the rest: Google, TensorFlow" in out
+    assert "PyTorch loses CUDA, NVIDIA data-centre GPUs; keeps Ascend, Cambricon MLU" in out
+    assert "cut off from the rest (1 part): Google, TensorFlow" in out
     result = run("market", "whatif", "--remove", "nvidia", "--market", MARKET, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -596,6 +605,9 @@ def test_real_whatif_nvidia_leaves_china():
     assert "kg:ascend" in huawei.hardware
     assert "kg:pytorch" in {link.software for link in huawei.supported_by}
     assert "kg:cuda" in result.removed
+    # PyTorch runs on CUDA (sourced): it loses that layer and keeps Ascend
+    pytorch = {s.software: s for s in result.affected + result.stranded}["kg:pytorch"]
+    assert "kg:cuda" in pytorch.lost_layers and "kg:ascend" in pytorch.kept
 
 
 def test_real_structure_answers():

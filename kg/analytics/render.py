@@ -140,22 +140,41 @@ def render_concentration(result: Concentration) -> str:
     return "\n".join([head, "", table.rstrip("\n"), "", summary, *notes]) + "\n"
 
 
-def _candidate_line(candidate: Candidate) -> str:
-    hardware = ", ".join(candidate.hardware_labels) or "no hardware in the graph"
-    supports = []
+_ROUTES_SHOWN = 3
+
+
+def _support_text(link) -> str:
+    """``PyTorch (direct; via CANN; via torch_npu)``, or ``TensorFlow via CANN``."""
+    shown = [" → ".join(route) for route in link.route_labels[:_ROUTES_SHOWN]]
+    more = ", …" if len(link.route_labels) > _ROUTES_SHOWN else ""
+    if shown == [""]:
+        return link.label
+    if len(shown) == 1:
+        return f"{link.label} via {shown[0]}"
+    parts = ["direct" if not text else f"via {text}" for text in shown]
+    return f"{link.label} ({'; '.join(parts)}{more})"
+
+
+def _candidate_lines(candidate: Candidate) -> list[str]:
+    lines = [
+        f"  {candidate.label}: {_pct(candidate.share)} of the market, "
+        f"{_pct(candidate.renormalised)} of what is left"
+    ]
+    by_hardware: dict[str, list[str]] = {}
     for link in candidate.supported_by:
-        routes = [" → ".join(r) for r in link.route_labels if r]
-        text = link.label
-        if routes and not any(not r for r in link.route_labels):
-            text += f" via {' or '.join(routes)}"
-        supports.append(text)
-    support_text = (
-        f"supported by {'; '.join(supports)}" if supports else "no supporting software in the graph"
-    )
-    return (
-        f"  {candidate.label} ({_pct(candidate.renormalised)} of what is left): "
-        f"{hardware} — {support_text}"
-    )
+        by_hardware.setdefault(link.hardware, []).append(_support_text(link))
+    names = dict(zip(candidate.hardware, candidate.hardware_labels, strict=True))
+    for hardware in candidate.hardware:
+        if hardware in by_hardware:
+            lines.append(f"    {names[hardware]}: {', '.join(by_hardware[hardware])}")
+    rest = [names[h] for h in candidate.hardware if h not in by_hardware]
+    if rest:
+        listed = ", ".join(rest[:_ROUTES_SHOWN]) + (", …" if len(rest) > _ROUTES_SHOWN else "")
+        what = f"{len(rest)} more" if by_hardware else "hardware"
+        lines.append(f"    {what} without supporting software in the graph: {listed}")
+    if not candidate.hardware:
+        lines.append("    no hardware of theirs in the graph")
+    return lines
 
 
 def _market_block(vendor_label: str, market: MarketWithout) -> list[str]:
@@ -183,7 +202,8 @@ def _market_block(vendor_label: str, market: MarketWithout) -> list[str]:
     if market.candidates:
         lines.append("")
         lines.append("Candidates to fill the gap, largest first:")
-        lines.extend(_candidate_line(c) for c in market.candidates)
+        for candidate in market.candidates:
+            lines.extend(_candidate_lines(candidate))
     return lines
 
 
@@ -209,12 +229,13 @@ def render_whatif(result: WhatIfResult, labels: dict[str, str]) -> str:
     else:
         lines.append("  no framework or platform is left without supported hardware")
     for impact in result.affected:
-        lost = ", ".join(name(n) for n in impact.lost)
-        kept = ", ".join(name(n) for n in impact.kept)
-        lines.append(f"  loses {lost}: {impact.label} (keeps {kept})")
+        lost = ", ".join(name(n) for n in (*impact.lost_layers, *impact.lost))
+        kept = ", ".join(name(n) for n in impact.kept) or "no hardware known to the graph"
+        lines.append(f"  {impact.label} loses {lost}; keeps {kept}")
     if result.disconnected:
-        for component in result.disconnected:
-            lines.append(f"  cut off from the rest: {', '.join(component.labels)}")
+        parts = "; ".join(", ".join(component.labels) for component in result.disconnected)
+        count = len(result.disconnected)
+        lines.append(f"  cut off from the rest ({count} part{'s' if count > 1 else ''}): {parts}")
     else:
         lines.append("  nothing else is cut off from the rest of the graph")
     return "\n".join(lines) + "\n"

@@ -26,8 +26,15 @@ from .concentration import (
     hhi,
     share_periods,
 )
-from .projection import OBSERVATION, has_class, is_hardware, node_label, simple_view
-from .support import column_of, makers, support_matrix
+from .projection import (
+    OBSERVATION,
+    has_class,
+    is_hardware,
+    is_software,
+    node_label,
+    simple_view,
+)
+from .support import column_of, makers, stack_graph, support_matrix
 
 __all__ = [
     "Candidate",
@@ -60,7 +67,7 @@ class Candidate:
     label: str
     share: Decimal  # as published
     renormalised: Decimal  # share of the market left, percent
-    hardware: tuple[str, ...]  # its chip families / chips (CURIEs)
+    hardware: tuple[str, ...]  # its chip families / chips: supported ones first, by label
     hardware_labels: tuple[str, ...]
     supported_by: tuple[SupportLink, ...]  # frameworks first
 
@@ -93,6 +100,7 @@ class SoftwareImpact:
     label: str
     cls: str | None
     lost: tuple[str, ...]  # hardware columns it no longer reaches
+    lost_layers: tuple[str, ...]  # removed software it ran on directly (e.g. CUDA)
     kept: tuple[str, ...]  # hardware columns it still reaches
 
 
@@ -110,7 +118,7 @@ class WhatIfResult:
     markets: tuple[MarketWithout, ...]
     skipped: tuple[str, ...]  # markets that could not be analysed, with the reason
     stranded: tuple[SoftwareImpact, ...]  # software left without any supported hardware
-    affected: tuple[SoftwareImpact, ...]  # software that loses some hardware, keeps some
+    affected: tuple[SoftwareImpact, ...]  # loses hardware or a software layer, keeps hardware
     disconnected: tuple[Component, ...]  # cut off from the rest of the vendor's component
 
 
@@ -194,6 +202,9 @@ def _candidate(
                     ),
                 )
             )
+    supported = {link.hardware for link in links}
+    # hardware with supporting software first, each group by label
+    hardware.sort(key=lambda h: (h not in supported, node_label(G, h, lang).casefold(), h))
     return Candidate(
         vendor=share.vendor,
         label=share.label,
@@ -299,22 +310,23 @@ def whatif(
     reach_after: dict[str, set[str]] = {}
     for cell in after.cells:
         reach_after.setdefault(cell.software, set()).add(cell.hardware)
+    stack = stack_graph(G)
     stranded, affected = [], []
-    for software in sorted(reach_before):
-        if software in removed:
-            continue
+    for software in sorted(n for n in stack if is_software(G, n) and n not in removed):
         kept = reach_after.get(software, set())
-        lost = reach_before[software] - kept
-        if not lost:
+        lost = reach_before.get(software, set()) - kept
+        layers = sorted(n for n in stack.successors(software) if n in removed and is_software(G, n))
+        if not lost and not layers:
             continue
         impact = SoftwareImpact(
             software=software,
             label=node_label(G, software, lang),
             cls=G.nodes[software].get("class"),
             lost=tuple(sorted(lost)),
+            lost_layers=tuple(layers),
             kept=tuple(sorted(kept)),
         )
-        (affected if kept else stranded).append(impact)
+        (stranded if lost and not kept else affected).append(impact)
     return WhatIfResult(
         vendor=vendor,
         vendor_label=node_label(G, vendor, lang),
