@@ -1275,6 +1275,7 @@ def analyze_export_control(ctx: click.Context, chip: str | None, as_json: bool, 
       kg analyze export-control "H100 SXM" --json
     """
     from kg.analytics.export_control import (
+        chip_id,
         render_report,
         render_screening,
         screen,
@@ -1300,9 +1301,7 @@ def analyze_export_control(ctx: click.Context, chip: str | None, as_json: bool, 
         return
     from kg.search import resolve
 
-    term = resolve(graph, chip, kind="chip")
-    curie = term.n3(graph.namespace_manager)
-    result = report.get(curie) or screen_chip(graph, curie)
+    result = screen_chip(graph, chip_id(resolve(graph, chip, kind="chip")), report=report)
     if as_json:
         _echo_json(result)
         return

@@ -22,6 +22,7 @@ from kg.analytics.export_control import (
     screen,
     screen_chip,
 )
+from kg.errors import InputError
 from kg.load import load_graph
 
 # --- the rule itself ---------------------------------------------------------------------
@@ -94,8 +95,9 @@ def test_inputs_carry_their_statements_and_sources(fixture_report):
     ]
     text = render_screening(big)
     assert "kg:s1" in text and "kg:src-sheet" in text and "controlled" in text
-    missing = screen_chip(graph, "kg:acme-unknown-chip")
-    assert missing.classification == INSUFFICIENT
+    assert screen_chip(graph, "kg:nodata").classification == INSUFFICIENT
+    with pytest.raises(InputError, match="not a chip"):
+        screen_chip(graph, "kg:acme")
 
 
 # --- the real graph ----------------------------------------------------------------------
@@ -200,3 +202,6 @@ def test_cli_table_and_unknown_chip():
     unknown = CliRunner().invoke(cli, ["analyze", "export-control", "no-such-chip-xyz"])
     assert unknown.exit_code == 2
     assert "unknown chip" in unknown.stderr
+    company = CliRunner().invoke(cli, ["analyze", "export-control", "Huawei"])
+    assert company.exit_code == 2
+    assert "kg:huawei is not a chip" in company.stderr

@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
+from ..errors import InputError
 from ..ns import AICHIP, KG
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Scenario",
     "Screening",
     "Thresholds",
+    "chip_id",
     "classify",
     "render_report",
     "render_screening",
@@ -528,13 +530,29 @@ def _first_date(graph: Graph, chip: URIRef) -> str:
     return min(dates) if dates else ""
 
 
-def screen_chip(graph: Graph, chip: str, rule: str = "kg:bis-rule-2023-10-17") -> Screening:
-    """The screening of one chip (CURIE); insufficient data when the graph has no figures."""
-    report = screen(graph, rule)
+def chip_id(term: URIRef) -> str:
+    """The id screenings use for ``term`` (``kg:h20``)."""
+    return _curie(term)
+
+
+def screen_chip(
+    graph: Graph,
+    chip: str,
+    rule: str = "kg:bis-rule-2023-10-17",
+    report: ExportControlReport | None = None,
+) -> Screening:
+    """The screening of one chip (CURIE); insufficient data when the graph has no figures.
+
+    Raises :class:`~kg.errors.InputError` when ``chip`` names something that is not a chip.
+    """
+    term = _expand(chip)
+    if not _is_chip(graph, term):
+        kinds = ", ".join(sorted(_curie(k) for k in graph.objects(term, RDF.type))) or "untyped"
+        raise InputError(f"{chip} is not a chip ({kinds})")
+    report = report or screen(graph, rule)
     found = report.get(chip)
     if found is not None:
         return found
-    term = _expand(chip)
     via = _product_screening(graph, term, {s.chip: s for s in report.screenings})
     return via or Screening(
         chip, _label(graph, term), (), (), INSUFFICIENT, "no figures in the graph"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -384,7 +385,7 @@ def _read(path: Path, display: str) -> tuple[list[tuple[int, dict[str, str]]], l
     except OSError as exc:
         raise ParseError(display, None, exc.strerror or str(exc)) from None
     errors: list[RowError] = []
-    reader = csv.reader(text.splitlines(keepends=True))
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
