@@ -178,6 +178,8 @@ def test_whatif_nvidia_leaves_the_fixture_market():
     _graph, G = fixture("market")
     result = whatif(G, "kg:nvidia")
     assert result.removed == ("kg:nvidia", "kg:cuda", "kg:h100", "kg:nvidia-datacenter-gpus")
+    assert result.removed_software == ("kg:cuda",)
+    assert result.removed_hardware == ("kg:h100", "kg:nvidia-datacenter-gpus")
     (market,) = result.markets
     assert market.removed_share == 85
     renormalised = {s.vendor: _2(s.renormalised) for s in market.remaining}
@@ -464,6 +466,7 @@ def test_cli_whatif(run):
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "leader NVIDIA → Huawei" in out
+    assert "removes NVIDIA; its software CUDA; 2 hardware products: H100," in out
     assert "HHI 7,331 → 5,408.16" in out
     assert "Huawei: 10 % of the market, 71.43 % of what is left" in out
     ascend = next(line for line in out.splitlines() if line.strip().startswith("Ascend:"))

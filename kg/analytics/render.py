@@ -207,14 +207,33 @@ def _market_block(vendor_label: str, market: MarketWithout) -> list[str]:
     return lines
 
 
+def _listing(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (", …" if len(names) > shown else "")
+
+
+def _removed(result: WhatIfResult, name) -> str:
+    products = set(result.removed_software) | set(result.removed_hardware)
+    others = [name(n) for n in result.removed if n not in products]
+    parts = [", ".join(others)]
+    if result.removed_software:
+        parts.append(f"its software {_listing([name(n) for n in result.removed_software])}")
+    if result.removed_hardware:
+        count = len(result.removed_hardware)
+        hardware = _listing([name(n) for n in result.removed_hardware], 3)
+        parts.append(f"{count} hardware product{'s' if count > 1 else ''}: {hardware}")
+    return "; ".join(parts)
+
+
 def render_whatif(result: WhatIfResult, labels: dict[str, str]) -> str:
     """``labels`` maps the CURIEs the result mentions to display labels."""
 
     def name(node: str) -> str:
         return labels.get(node, node)
 
-    removed = ", ".join(name(n) for n in result.removed)
-    lines = [f"Without {result.vendor_label} ({result.vendor}): removes {removed}", ""]
+    lines = [
+        f"Without {result.vendor_label} ({result.vendor}): removes {_removed(result, name)}",
+        "",
+    ]
     if not result.markets:
         lines.append(f"Market: {result.vendor_label} has no usable share figure in any market.")
     for market in result.markets:

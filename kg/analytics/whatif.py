@@ -115,6 +115,8 @@ class WhatIfResult:
     vendor: str
     vendor_label: str
     removed: tuple[str, ...]  # every node taken out, the vendor first
+    removed_software: tuple[str, ...]  # the software among them (e.g. CUDA)
+    removed_hardware: tuple[str, ...]  # the chips and families among them
     markets: tuple[MarketWithout, ...]
     skipped: tuple[str, ...]  # markets that could not be analysed, with the reason
     stranded: tuple[SoftwareImpact, ...]  # software left without any supported hardware
@@ -331,6 +333,8 @@ def whatif(
         vendor=vendor,
         vendor_label=node_label(G, vendor, lang),
         removed=removed_nodes,
+        removed_software=tuple(n for n in removed_nodes if is_software(G, n)),
+        removed_hardware=tuple(n for n in removed_nodes if is_hardware(G, n)),
         markets=tuple(markets),
         skipped=tuple(skipped),
         stranded=tuple(stranded),
