@@ -12,8 +12,9 @@ dataclasses; nothing here prints. One module per job:
 ``concentration``  shares, CR1/CR4, HHI of a market, refusing unranked conflicts
 ``whatif``         a market and the ecosystem without one vendor
 ``support``        framework/platform × hardware support matrix
-``resolve``        CURIE, slug or label (any language) → node
+``resolve``        what the user typed → node (via kg.search) or class
 ``serialize``      results as JSON-ready data
+``render``         results as terminal text (display-width-aware tables)
 
 Example::
 
