@@ -72,8 +72,6 @@ def test_premier_members_with_join_dates(graph):
         "huawei": "2023-10-17",
         "lightning-ai": "2023-10-17",
         "arm": "2024-09-10",
-        "nvidia": "2022-09-12",
-        "meta": "2022-09-12",
     }
     for member, date in expected.items():
         assert joined.get(member) == date, (member, joined.get(member))
