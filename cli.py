@@ -59,9 +59,20 @@ class KGGroup(click.Group):
     envvar="KG_FACTS",
     help="Read facts from this directory instead of ROOT/facts.",
 )
+@click.option(  # scale: see the "Scale" section below and kg/store.py
+    "--store",
+    "store_spec",
+    envvar="KG_STORE",
+    metavar="memory|oxigraph[:PATH]",
+    callback=lambda ctx, param, value: _check_store_spec(value),
+    help="Where the graph lives: rdflib in memory (default), pyoxigraph in memory, or "
+    "pyoxigraph on disk at PATH, kept between calls (kg load fills it). Env: KG_STORE.",
+)
 @click.version_option(package_name="aichip-kg")
 @click.pass_context
-def cli(ctx: click.Context, root: Path | None, facts_dir: Path | None) -> None:
+def cli(
+    ctx: click.Context, root: Path | None, facts_dir: Path | None, store_spec: str | None
+) -> None:
     """aichip-kg: a sourced knowledge graph of the AI-chip ecosystem.
 
     \b
@@ -73,7 +84,7 @@ def cli(ctx: click.Context, root: Path | None, facts_dir: Path | None) -> None:
     """
     base = default_project()
     project = Project.at(root or base.root, facts_dir or (None if root else base.facts_dir))
-    ctx.obj = {"project": project}
+    ctx.obj = {"project": project, "store": store_spec}
 
 
 # =============================================================================
@@ -1311,6 +1322,140 @@ def analyze_export_control(ctx: click.Context, chip: str | None, as_json: bool, 
 # =============================================================================
 # Scale: load                                           (issue: scale)
 # =============================================================================
+
+
+def _check_store_spec(value: str | None) -> str | None:
+    """Reject a bad --store before any command runs, without importing kg.store (rdflib)."""
+    import re
+
+    if value is not None and not re.match(r"\s*(memory|rdflib|oxigraph(:.+)?)\s*$", value, re.I):
+        raise click.BadParameter(
+            f"{value!r}: use memory, oxigraph or oxigraph:PATH", param_hint="'--store'"
+        )
+    return value
+
+
+def _store_spec(ctx: click.Context) -> str | None:
+    """The --store value (or $KG_STORE), None for the default (rdflib in memory)."""
+    return ctx.find_root().obj.get("store")
+
+
+def _open_store(ctx: click.Context, *, curated: bool = True, no_cache: bool = False):
+    """Open the --store store, with the project's curated graph in it when ``curated``.
+
+    On ``oxigraph:PATH`` the curated graph is reloaded only when the facts changed.
+    """
+    from kg.store import open_store
+
+    store = open_store(_store_spec(ctx))
+    if curated:
+        store.use_curated(_project(ctx), use_cache=not no_cache)
+    return store
+
+
+@cli.command("load")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("ntriples", "nquads", "turtle")),
+    help="Format of every FILE (default: from the name: .nt, .nq, .ttl, optionally .gz/.bz2/.xz).",
+)
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="N-Triples/N-Quads: skip lines that do not parse and list them, load the rest.",
+)
+@click.option("--check", is_flag=True, help="Only parse and count; load nothing (any store).")
+@click.option("--json", "as_json", is_flag=True, help="Print the load report as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+def load_command(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    fmt: str | None,
+    lenient: bool,
+    check: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Bulk-load big RDF dumps into an on-disk store, all or nothing.
+
+    Every file is parsed first; a syntax error prints FILE:LINE and exits 2 with nothing
+    loaded, unless --lenient skips bad lines (N-Triples and N-Quads) and lists them. Triples
+    go into the store's default graph, which every query sees together with the curated facts
+    (N-Quads keep their named graphs: reach them with GRAPH). The store must be on disk:
+    --store oxigraph:PATH or KG_STORE=oxigraph:PATH; with another store, use --check.
+
+    \b
+    Examples:
+      kg --store oxigraph:big.store load wikidata-chips.nt.gz supply-chain.ttl
+      KG_STORE=oxigraph:big.store kg ask cq02
+      kg load --check --lenient dump.nt        # list the bad lines of a dump
+    """
+    import contextlib
+
+    from kg.bulkload import load_files
+    from kg.errors import InputError
+    from kg.store import open_store, parse_spec
+
+    spec = parse_spec(_store_spec(ctx))
+    if not check and not spec.persistent:
+        raise InputError(
+            f"kg load keeps triples only in an on-disk store, and --store is {spec}: "
+            "give --store oxigraph:PATH (or KG_STORE), or --check to only parse the files"
+        )
+    show = not quiet and not as_json and sys.stderr.isatty()
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(open_store(spec if not check else None))
+        bar = None
+        if show:
+            bar = stack.enter_context(
+                click.progressbar(
+                    length=1, label="checking" if check else "loading", file=sys.stderr
+                )
+            )
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        report = load_files(
+            store,
+            files,
+            fmt=fmt,
+            lenient=lenient,
+            progress=progress if bar else None,
+            check_only=check,
+        )
+    for bad in report.bad_lines[:20]:
+        click.echo(f"skipped {bad}", err=True)
+    if len(report.bad_lines) > 20:
+        click.echo(
+            f"… and {len(report.bad_lines) - 20} more skipped lines (--json lists all)", err=True
+        )
+    if as_json:
+        import json
+        from dataclasses import asdict
+
+        data = asdict(report)
+        data.update(parsed=report.parsed, added=report.added, rate=round(report.rate))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    files_word = "file" if len(report.files) == 1 else "files"
+    parsed = f"{report.parsed:,}" if report.parsed is not None else "?"
+    if check:
+        click.echo(
+            f"checked {parsed} triples in {len(report.files)} {files_word}, "
+            f"{len(report.bad_lines)} bad line(s), in {report.seconds:.1f} s",
+            err=True,
+        )
+        return
+    click.echo(
+        f"loaded {parsed} triples from {len(report.files)} {files_word} into {report.store} "
+        f"in {report.seconds:.1f} s ({report.rate:,.0f} triples/s): "
+        f"{report.added:,} new, {report.after:,} in the store",
+        err=True,
+    )
 
 
 def main() -> None:

@@ -189,6 +189,8 @@ def _message(exc: SyntaxError, fmt: str, line: int) -> str:
     text = str(exc.args[0]) if exc.args else str(exc)
     column = f" (column {exc.offset})" if exc.offset and line == exc.lineno else ""
     detail = _PREFIX.sub("", text).strip()
+    if fmt == "ntriples":
+        detail = detail.replace("Quads must", "Triples must")
     return f"{FORMAT_NAMES[fmt]} syntax error{column}: {detail}"
 
 
