@@ -242,6 +242,11 @@ def _read_query_text(query: str | None, query_file: Path | None) -> tuple[str, s
 @_json_option
 @_infer_option
 @_no_cache_option
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Ask this SPARQL endpoint instead of the local graph (its whole answer must parse).",
+)
 @click.pass_context
 def query(
     ctx: click.Context,
@@ -251,6 +256,7 @@ def query(
     as_json: bool,
     infer: bool,
     no_cache: bool,
+    endpoint: str | None,
 ) -> None:
     """Run a SPARQL query over the graph (read-only).
 
@@ -265,10 +271,19 @@ def query(
       kg query --infer 'SELECT ?c WHERE { ?c a aichip:Chip }'
       kg query -f my.rq --format csv > answer.csv
       echo 'DESCRIBE kg:huawei' | kg query --format ttl
+      kg query --endpoint http://localhost:7878/query 'SELECT * { ?s ?p ?o } LIMIT 5'
     """
     from kg.query import parse_query, run_query
 
     text, source = _read_query_text(query, query_file)
+    if endpoint:  # a remote store (kg push puts the graph there); see kg.remote
+        from kg.errors import InputError
+        from kg.remote import query_endpoint
+
+        if infer:
+            raise InputError("--infer reasons over the local graph; it cannot go with --endpoint")
+        _emit_result(query_endpoint(endpoint, text, source=source).result, fmt, as_json)
+        return
     parsed = parse_query(text, source=source)
     result = run_query(_query_graph(ctx, infer, no_cache), parsed)
     _emit_result(result, fmt, as_json)

@@ -136,16 +136,42 @@ def _first_line(body: bytes, limit: int = 200) -> str:
     return line[:limit] + ("…" if len(line) > limit else "")
 
 
-def _open(request: urllib.request.Request, timeout: float, what: str) -> tuple[int, Any, bytes]:
-    """Send ``request``; (status, headers, body). Network failures raise RemoteError."""
+def _read_all(response: Any, deadline: float, limit: int, url: str) -> bytes:
+    """The whole body, within the deadline and the size limit (an answer may never end)."""
+    read = getattr(response, "read1", response.read)
+    chunks, size = [], 0
+    while True:
+        if time.monotonic() > deadline:
+            raise RemoteError(f"{url}: the answer was not complete within the timeout")
+        chunk = read(1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise RemoteError(f"{url}: the answer is larger than {limit} bytes; add a LIMIT")
+        chunks.append(chunk)
+
+
+def _open(
+    request: urllib.request.Request, timeout: float, what: str, limit: int = 1 << 28
+) -> tuple[int, Any, bytes]:
+    """Send ``request``; (status, headers, body). Network failures raise RemoteError.
+
+    ``timeout`` bounds the whole exchange, not only each socket operation: Oxigraph does not
+    always stop a query at its own timeout and can stream an answer without end.
+    """
+    deadline = time.monotonic() + timeout
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
+            body = _read_all(response, deadline, limit, request.full_url)
+            return response.status, response.headers, body
     except urllib.error.HTTPError as exc:
         body = exc.read() if exc.fp is not None else b""
         return exc.code, exc.headers, body
     except urllib.error.URLError as exc:
         raise RemoteError(f"{what}: cannot reach {request.full_url}: {exc.reason}") from None
+    except RemoteError:
+        raise
     except Exception as exc:  # timeouts, resets, http.client.IncompleteRead for cut answers
         raise RemoteError(f"{what}: {request.full_url}: {type(exc).__name__}: {exc}") from None
 
@@ -227,12 +253,14 @@ def query_endpoint(
     accept: str | None = None,
     timeout: float = 60.0,
     source: str = "query",
+    max_bytes: int = 1 << 28,
 ) -> RemoteAnswer:
     """Run ``query`` on the SPARQL endpoint at ``url`` and return its fully parsed answer.
 
     Raises :class:`QueryError` for a query that does not parse here, :class:`RemoteError` when
     the endpoint cannot be reached, answers an error status, or sends a body that does not parse
-    completely (a truncated answer is an error, never a short result).
+    completely (a truncated answer is an error, never a short result), or does not finish it
+    within ``timeout`` seconds or ``max_bytes`` bytes.
     """
     kind, declared = _parse_locally(query, source)
     if accept is None:
@@ -248,7 +276,7 @@ def query_endpoint(
             "User-Agent": _USER_AGENT,
         },
     )
-    status, headers, body = _open(request, timeout, "query")
+    status, headers, body = _open(request, timeout, "query", max_bytes)
     if status != 200:
         raise RemoteError(f"{url} answered HTTP {status}: {_first_line(body) or '(no message)'}")
     media = _media_type(headers.get("Content-Type"))
