@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -336,15 +337,20 @@ def _walk(node: Any):
             yield from _walk(value)
 
 
-def _prepare(job: Job) -> ParsedQuery:
+@lru_cache(maxsize=256)
+def _prepare(text: str, protocol_dataset: bool) -> ParsedQuery:
+    """The query ready to evaluate; cached, as parsing costs more than many answers do.
+
+    A prepared rdflib query can be evaluated any number of times; refusals are not cached.
+    """
     try:
-        return parse_query(job.query, source="query")
+        return parse_query(text, source="query")
     except QueryError as exc:
         message = str(exc)
-    if _is_update(job.query):
+    if _is_update(text):
         raise Refusal(403, READ_ONLY)
-    if job.default_graphs or job.named_graphs:
-        stripped = _without_dataset_clause(job.query)
+    if protocol_dataset:
+        stripped = _without_dataset_clause(text)
         if stripped is not None:
             return stripped
     raise Refusal(400, message)
@@ -423,7 +429,7 @@ def execute(served: ServedData, job: Job) -> Reply:
     # The default graph is the project graph only; named graphs are reached through GRAPH.
     rdflib.plugins.sparql.SPARQL_DEFAULT_GRAPH_UNION = False
     try:
-        parsed = _prepare(job)
+        parsed = _prepare(job.query, bool(job.default_graphs or job.named_graphs))
         fmt, media = negotiate(parsed.kind, job.accept, job.formats)
         dataset = served.dataset_for(job.default_graphs, job.named_graphs)
     except Refusal as refusal:
