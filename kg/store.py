@@ -31,7 +31,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -143,25 +143,55 @@ def _language(tag: str) -> str:
 
 def _from_ox(term: Any) -> Any:
     """A pyoxigraph term as the rdflib term rdflib's own parser would make."""
+    convert = _FROM_OX.get(type(term))
+    if convert is None:
+        if term is None:
+            return None
+        _init_from_ox()
+        convert = _FROM_OX.get(type(term))
+        if convert is None:
+            raise KGError(f"unsupported term from pyoxigraph: {term!r}")
+    return convert(term)
+
+
+def _literal_from_ox(term: Any) -> Literal:
+    if term.language:
+        return Literal(term.value, lang=_language(term.language))
+    datatype = term.datatype.value
+    if datatype == _XSD_STRING:  # RDF 1.1: "x" and "x"^^xsd:string are one term
+        return Literal(term.value)
+    return Literal(term.value, datatype=URIRef(datatype))
+
+
+def _convert_rows(solutions: Iterable[Any], width: int) -> tuple[tuple[Any, ...], ...]:
+    """Solutions as tuples of rdflib terms. Answers repeat terms (a label per row, the same
+    source…), and an rdflib Literal costs far more to build than a lookup, so each distinct
+    term is converted once per answer."""
+    memo: dict[Any, Any] = {None: None}
+    rows = []
+    for solution in solutions:
+        row = []
+        for i in range(width):
+            term = solution[i]
+            converted = memo.get(term, memo)
+            if converted is memo:
+                converted = memo[term] = _from_ox(term)
+            row.append(converted)
+        rows.append(tuple(row))
+    return tuple(rows)
+
+
+# Type -> converter, filled on first use so that importing this module never loads pyoxigraph.
+_FROM_OX: dict[type, Callable[[Any], Any]] = {}
+
+
+def _init_from_ox() -> None:
     import pyoxigraph as ox
 
-    if term is None:
-        return None
-    kind = type(term)
-    if kind is ox.NamedNode:
-        return URIRef(term.value)
-    if kind is ox.Literal:
-        if term.language:
-            return Literal(term.value, lang=_language(term.language))
-        datatype = term.datatype.value
-        if datatype == _XSD_STRING:  # RDF 1.1: "x" and "x"^^xsd:string are one term
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
-    if kind is ox.BlankNode:
-        return BNode(term.value)
-    if kind is ox.DefaultGraph:
-        return None
-    raise KGError(f"unsupported term from pyoxigraph: {term!r}")
+    _FROM_OX[ox.NamedNode] = lambda term: URIRef(term.value)
+    _FROM_OX[ox.Literal] = _literal_from_ox
+    _FROM_OX[ox.BlankNode] = lambda term: BNode(term.value)
+    _FROM_OX[ox.DefaultGraph] = lambda term: None
 
 
 def _to_ox(term: Any) -> Any:
@@ -273,10 +303,13 @@ def _ox_query_error(exc: Exception, text: str, source: str) -> QueryError:
         return QueryError(f"{source}: query failed: {message}")
     line, col, detail = int(match.group(1)), int(match.group(2)), match.group(3)
     if "Prefix not found" in detail:
+        # pyoxigraph points just past the prefixed name; find the name and where it starts.
         lines = text.splitlines()
-        here = lines[line - 1][col - 1 :] if line <= len(lines) else ""
-        name = re.match(r"[\w\-.]*(?=:)", here) or re.search(r"([\w\-.]*):", here)
-        prefix = name.group(0) if name and name.group(0) else "?"
+        before = lines[line - 1][: col - 1] if line <= len(lines) else ""
+        name = re.search(r"(?<![\w?$:])([A-Za-z][\w.\-]*)?:[\w.\-%]*\s*$", before)
+        prefix = (name.group(1) or "") if name else "?"
+        if name:
+            col = name.start() + 1
         known = ", ".join(f"{p}:" for p in PREFIXES)
         return QueryError(
             f"{source}:{line}:{col}: unknown prefix {prefix}: (declare it with PREFIX, "
@@ -313,10 +346,23 @@ def _csv_cell(term: Any) -> str:
     return text
 
 
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
 def _tsv_cell(term: Any) -> str:
+    """The term in N-Triples syntax, one line, no tabs (what SPARQL TSV asks for)."""
     if term is None:
         return ""
-    return term.n3().replace("\t", "\\t")
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    text = '"' + str(term).translate(_NT_ESCAPES) + '"'
+    if term.language:
+        return f"{text}@{term.language}"
+    if term.datatype is not None and str(term.datatype) != _XSD_STRING:
+        return f"{text}^^<{term.datatype}>"
+    return text
 
 
 def _xml_escape(text: str) -> str:
@@ -416,10 +462,7 @@ class StoreResult:
                 self._rows = ()
             else:
                 native, self._native = self._native, None
-                width = len(self.variables)
-                self._rows = tuple(
-                    tuple(_from_ox(solution[i]) for i in range(width)) for solution in native
-                )
+                self._rows = _convert_rows(native, len(self.variables))
         return self._rows
 
     @property
@@ -689,19 +732,29 @@ class MemoryStore(Store):
             raise QueryError(f"{source}: query failed: {exc}") from None
 
     def serialize(self, fmt: str = "turtle", output: IO[bytes] | None = None) -> bytes | None:
+        """Turtle and N-Triples by kg's canonical writers (:mod:`kg.export`: exact lexical
+        forms, canonical order, as ``kg export`` writes them); other formats by pyoxigraph."""
         if fmt not in RDF_FORMATS:
             raise InputError(f"unknown RDF format {fmt!r}; choose one of {', '.join(RDF_FORMATS)}")
-        graph: Any = self.graph
-        if fmt in ("nquads", "trig") and self._named is not None:
-            from rdflib import Dataset
+        if fmt in ("turtle", "ntriples"):
+            from .export import to_ntriples, to_turtle
 
-            graph = Dataset()
-            for triple in self.graph:
-                graph.add(triple)
-            for s, p, o, g in self._named.quads():
-                if g is not None and str(g) != "urn:x-rdflib:default":
-                    graph.add((s, p, o, g))
-        data = graph.serialize(format=RDF_FORMATS[fmt][1], encoding="utf-8")
+            data = (to_turtle if fmt == "turtle" else to_ntriples)(self.graph)
+        else:
+            import pyoxigraph as ox
+
+            default = ox.DefaultGraph()
+            quads = [ox.Quad(*(_to_ox(t) for t in triple), default) for triple in self.graph]
+            if self._named is not None:
+                for s, p, o, g in self._named.quads():
+                    if g is not None and str(g) != "urn:x-rdflib:default":
+                        name = _to_ox(g.identifier if isinstance(g, Graph) else g)
+                        quads.append(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), name))
+            if fmt in ("nquads", "trig"):
+                data = ox.serialize(quads, format=_ox_format(fmt), prefixes=PREFIXES)
+            else:
+                triples = [q.triple for q in quads if q.graph_name == default]
+                data = ox.serialize(triples, format=_ox_format(fmt), prefixes=PREFIXES)
         if output is None:
             return data
         output.write(data)

@@ -9,8 +9,10 @@ matrix), run C code, and map the answer back to the networkx nodes:
   distribution :func:`networkx.pagerank` iterates towards; isolated nodes get the uniform
   teleport share as in networkx.
 * :func:`louvain_communities` / :func:`leiden_communities`: igraph's multilevel (Louvain) and
-  Leiden modularity optimisers, seeded; :func:`modularity` scores a partition.
-* :func:`betweenness`: igraph's exact Brandes betweenness, normalised like networkx's.
+  Leiden modularity optimisers, seeded; :func:`modularity` scores a partition. Prefer Leiden
+  for big graphs: faster than Louvain here, and its communities are connected.
+* :func:`betweenness`: igraph's Brandes betweenness, exact or estimated from ``k`` pivots
+  (networkx's pivots for the same seed), normalised like networkx's.
 
 The graph is read as undirected and simple (one edge per related pair, no self-loops), as
 :func:`kg.analytics.projection.simple_view` makes it; edge weights are ignored. Results are
@@ -127,9 +129,11 @@ def leiden_communities(
     *,
     resolution: float = 1.0,
     seed: int = SEED,
-    iterations: int = -1,
+    iterations: int = 2,
 ) -> list[set[Hashable]]:
-    """Leiden, optimising modularity (well-connected communities; iterates to convergence)."""
+    """Leiden, optimising modularity: well-connected communities, and on the synthetic
+    ecosystem graphs both faster than Louvain and of higher modularity with igraph's default
+    two iterations (``iterations=-1`` iterates until nothing changes, several times slower)."""
     ig = _as_int(G)
     if ig.graph.ecount() == 0:
         return [{node} for node in ig.nodes]
@@ -154,17 +158,43 @@ def modularity(
     return ig.graph.modularity(membership, resolution=resolution, directed=False)
 
 
-def betweenness(G: nx.Graph | IntGraph, *, normalized: bool = True) -> dict[Hashable, float]:
-    """Exact betweenness, as :func:`networkx.betweenness_centrality` (undirected).
+def betweenness(
+    G: nx.Graph | IntGraph,
+    *,
+    k: int | None = None,
+    seed: int = SEED,
+    normalized: bool = True,
+) -> dict[Hashable, float]:
+    """Betweenness as :func:`networkx.betweenness_centrality` (undirected) computes it.
 
-    Still O(nodes × edges): for a million edges estimate it instead (networkx's ``k=``).
+    Exact is O(nodes × edges). With ``k`` it is estimated from ``k`` pivot nodes, the very
+    pivots networkx draws for the same ``seed`` (``random.Random(seed).sample(nodes, k)``),
+    rescaled as networkx does, so the estimate is networkx's estimate.
     """
     ig = _as_int(G)
     n = len(ig.nodes)
     if n == 0:
         return {}
-    scores = ig.graph.betweenness(directed=False)
+    pivots = None
+    if k is not None and k < n:
+        # networkx samples from list(G.nodes()), which is ig.nodes in the same order.
+        position = {node: i for i, node in enumerate(ig.nodes)}
+        pivots = [position[node] for node in random.Random(seed).sample(list(ig.nodes), k)]
+    scores = ig.graph.betweenness(directed=False, sources=pivots)
+    big_n = n - 1  # pairs (s, t) with s != t that can pass through v
+    if big_n < 2:
+        return dict.fromkeys(ig.nodes, 0.0)
+    if pivots is None:
+        scale = 2.0 / (big_n * (big_n - 1)) if normalized else 1.0
+        return {node: s * scale for node, s in zip(ig.nodes, scores, strict=True)}
+    # igraph counts each (source, target) pair once; networkx accumulates both orders and
+    # rescales sources (which cannot be their own endpoints) apart from the other nodes.
     if normalized:
-        scale = 2.0 / ((n - 1) * (n - 2)) if n > 2 else 0.0
-        scores = [s * scale for s in scores]
-    return dict(zip(ig.nodes, scores, strict=True))
+        on_source, off_source = 2.0 / ((k - 1) * (big_n - 1)), 2.0 / (k * (big_n - 1))
+    else:
+        on_source, off_source = big_n / (k - 1), big_n / k
+    chosen = set(pivots)
+    return {
+        node: s * (on_source if i in chosen else off_source)
+        for i, (node, s) in enumerate(zip(ig.nodes, scores, strict=True))
+    }

@@ -1,0 +1,376 @@
+"""kg.store: the same answers from rdflib in memory and from pyoxigraph (in memory and on disk).
+
+The competency questions run over the real graph in every store and must agree as sets of
+rows. Results are checked with pyoxigraph's own results parser, exports by parsing them back,
+and the on-disk store across two CLI calls and a change of the facts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import BNode, Literal, URIRef
+
+from cli import cli
+from kg.errors import InputError, QueryError
+from kg.project import Project, default_project
+from kg.store import (
+    CURATED_GRAPH,
+    STORE_ENV,
+    MemoryStore,
+    OxigraphStore,
+    StoreSpec,
+    open_store,
+    parse_spec,
+    scan_query,
+    write_solutions,
+)
+
+pyoxigraph = pytest.importorskip("pyoxigraph")
+
+QUERIES = sorted((Path(__file__).resolve().parent.parent / "kg" / "queries").glob("cq*.rq"))
+KG = "https://w3id.org/aichip-kg/id/"
+
+
+def _cell(term):
+    """GROUP_CONCAT joins values in no defined order: compare its parts as a sorted tuple."""
+    if isinstance(term, Literal) and " " in str(term):
+        parts = str(term).split(" ")
+        if all(part.startswith(("http://", "https://")) for part in parts):
+            return ("group", tuple(sorted(parts)))
+    if isinstance(term, Literal) and term.language:
+        return Literal(str(term), lang=term.language.lower())
+    return term
+
+
+def _answer(result) -> set:
+    return {tuple(_cell(t) for t in row) for row in result.rows}
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    project = default_project()
+    memory = MemoryStore()
+    memory.use_curated(project)
+    in_memory = OxigraphStore()
+    in_memory.use_curated(project)
+    on_disk = OxigraphStore(tmp_path_factory.mktemp("store") / "kg")
+    on_disk.use_curated(project)
+    yield {"memory": memory, "oxigraph": in_memory, "oxigraph:PATH": on_disk}
+    on_disk.close()
+
+
+# -- the competency questions in every store ----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", QUERIES, ids=lambda p: p.stem)
+def test_competency_answers_agree(stores, path):
+    text = path.read_text(encoding="utf-8")
+    expected = stores["memory"].query(text, source=path.name)
+    assert expected.rows, f"{path.stem} has no answer on the real graph"
+    for name in ("oxigraph", "oxigraph:PATH"):
+        got = stores[name].query(text, source=path.name)
+        assert got.variables == expected.variables, name
+        assert len(got.rows) == len(expected.rows), name
+        assert _answer(got) == _answer(expected), name
+
+
+def test_same_triples_in_every_store(stores):
+    sizes = {name: len(store) for name, store in stores.items()}
+    assert len(set(sizes.values())) == 1, sizes
+    assert sizes["memory"] > 1000
+
+
+def test_real_answer_huawei_is_a_foundation_member(stores):
+    text = (
+        "SELECT ?m ?label WHERE { ?m org:memberOf kg:pytorch-foundation ; rdfs:label ?label "
+        'FILTER(langMatches(lang(?label), "zh-Hans")) }'
+    )  # langMatches: pyoxigraph lower-cases tags, so lang(?label) = "zh-Hans" never holds there
+    for store in stores.values():
+        rows = store.query(text).rows
+        assert (URIRef(KG + "huawei"), Literal("华为", lang="zh-Hans")) in rows
+
+
+def test_ask_and_construct(stores):
+    for store in stores.values():
+        assert store.query("ASK { kg:huawei a ?class }").boolean is True
+        assert store.query("ASK { kg:huawei a kg:no-such-class }").boolean is False
+        graph = store.query(
+            "CONSTRUCT { kg:huawei rdfs:label ?l } WHERE { kg:huawei rdfs:label ?l }"
+        )
+        assert graph.kind == "CONSTRUCT"
+        assert (
+            URIRef(KG + "huawei"),
+            URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
+            Literal("Huawei", lang="en"),
+        ) in graph.graph
+        described = store.query("DESCRIBE kg:huawei")
+        assert described.kind == "DESCRIBE" and len(described.graph) > 5
+
+
+# -- result formats ---------------------------------------------------------------------------
+
+
+SELECT = """SELECT ?s ?label ?n WHERE {
+  VALUES (?s ?label ?n) {
+    (kg:huawei "華為"@zh-Hant 1)
+    (kg:nvidia UNDEF 2.5)
+    (kg:no-such-thing "x, \\"quoted\\"\\ttab\\nline" UNDEF)
+  }
+} ORDER BY ?s"""
+
+
+def _parsed_solutions(data: bytes, fmt: str) -> set:
+    from kg.store import _from_ox
+
+    form = getattr(pyoxigraph.QueryResultsFormat, fmt.upper())
+    parsed = pyoxigraph.parse_query_results(data, format=form)
+    names = [v.value for v in parsed.variables]
+    return {tuple(_cell(_from_ox(s[n])) for n in names) for s in parsed}
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "tsv"])
+def test_native_and_python_results_writers_agree(stores, fmt):
+    native = stores["oxigraph"].query(SELECT).serialize(format=fmt)
+    result = stores["oxigraph"].query(SELECT)
+    assert len(result.rows) == 3  # rows read first: the Python writer has to do it
+    python = result.serialize(format=fmt)
+    memory = stores["memory"].query(SELECT).serialize(format=fmt)
+    expected = {tuple(_cell(t) for t in row) for row in result.rows}
+    assert _parsed_solutions(native, fmt) == expected
+    assert _parsed_solutions(python, fmt) == expected
+    assert _parsed_solutions(memory, fmt) == expected
+
+
+def test_csv_results(stores):
+    for store in stores.values():
+        data = store.query(SELECT).serialize(format="csv").decode("utf-8")
+        rows = list(csv.reader(io.StringIO(data, newline="")))
+        assert rows[0] == ["s", "label", "n"]
+        assert [KG + "huawei", "華為", "1"] in rows
+        assert [KG + "nvidia", "", "2.5"] in rows
+        assert [KG + "no-such-thing", 'x, "quoted"\ttab\nline', ""] in rows
+
+
+def test_ask_results_in_every_format(stores):
+    for store in stores.values():
+        result = store.query("ASK { kg:huawei ?p ?o }")
+        assert json.loads(result.serialize(format="json")) == {"head": {}, "boolean": True}
+        assert b"<boolean>true</boolean>" in result.serialize(format="xml")
+
+
+def test_python_writers_escape(stores):
+    rows = [(URIRef("http://x/a&b"), Literal('<tag> & "q"', lang="en"), BNode("b1"))]
+    xml = write_solutions(("a", "b", "c"), rows, "xml")
+    parsed = _parsed_solutions(xml, "xml")
+    assert (URIRef("http://x/a&b"), Literal('<tag> & "q"', lang="en")) == next(iter(parsed))[:2]
+
+
+def test_to_query_result_formats_with_kg_query(stores):
+    from kg.query import format_result
+
+    for store in stores.values():
+        table = format_result(store.query(SELECT).to_query_result(), "table").decode()
+        assert "kg:huawei" in table and "華為" in table
+        data = json.loads(format_result(store.query(SELECT).to_query_result(), "json"))
+        assert len(data["results"]["bindings"]) == 3
+
+
+# -- refusals and errors --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (
+            "SELECT * WHERE {\n  SERVICE <http://example.org/sparql> { ?s ?p ?o }\n}",
+            "SERVICE is not supported",
+        ),
+        ("SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }", "FROM NAMED is not"),
+        (
+            "PREFIX ex: <http://example.org/>\nINSERT DATA { ex:a ex:b ex:c }",
+            "INSERT is a SPARQL UPDATE",
+        ),
+        ("SELECT * WHERE {\n  ?s ?p \n}", "syntax error"),
+        ("SELECT * WHERE { ?s nope:thing ?o }", "unknown prefix nope:"),
+        ("   ", "the query is empty"),
+    ],
+)
+def test_refusals_and_errors(stores, text, needle):
+    for store in stores.values():
+        with pytest.raises(QueryError) as caught:
+            store.query(text, source="q.rq")
+        assert needle in str(caught.value), (store.spec, str(caught.value))
+
+
+def test_oxigraph_refusals_point_at_the_keyword(stores):
+    store = stores["oxigraph"]
+    with pytest.raises(QueryError, match=r"^q\.rq:2:3: SERVICE"):
+        store.query("SELECT * WHERE {\n  SERVICE <http://x/> { ?s ?p ?o } }", source="q.rq")
+    with pytest.raises(QueryError, match=r"^q\.rq:1:10: FROM"):
+        store.query("SELECT * FROM <http://x/g> WHERE { ?s ?p ?o }", source="q.rq")
+
+
+def test_scan_ignores_keywords_in_strings_iris_and_comments():
+    text = """# SERVICE FROM INSERT
+PREFIX ex: <http://example.org/SERVICE/>
+SELECT ?from WHERE {
+  ?s ex:from <http://example.org/FROM> .
+  FILTER(?s != "SERVICE" && ?x < ?y && ?y > 3)
+  BIND('''FROM
+SERVICE''' AS ?z)
+}"""
+    scanned = scan_query(text)
+    assert scanned.kind == "SELECT"
+    assert scanned.service is None and scanned.dataset is None and scanned.update is None
+    assert scan_query("DESCRIBE kg:huawei").kind == "DESCRIBE"
+    assert scan_query("WITH <g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }").update == "WITH"
+
+
+# -- exports and the rdflib view ------------------------------------------------------------
+
+
+def _normalised(graph) -> set:
+    return {tuple(_cell(t) for t in triple) for triple in graph if not isinstance(triple[0], BNode)}
+
+
+@pytest.mark.parametrize(("fmt", "form"), [("turtle", "TURTLE"), ("ntriples", "N_TRIPLES")])
+def test_exports_parse_back_to_the_same_triples(stores, fmt, form):
+    from kg.store import _from_ox
+
+    expected = _normalised(stores["memory"].graph)
+    for name in ("oxigraph", "oxigraph:PATH", "memory"):
+        data = stores[name].serialize(fmt)
+        parsed = pyoxigraph.parse(data, format=getattr(pyoxigraph.RdfFormat, form))
+        triples = {
+            tuple(_cell(_from_ox(t)) for t in (q.subject, q.predicate, q.object))
+            for q in parsed
+            if not isinstance(q.subject, pyoxigraph.BlankNode)
+        }
+        assert triples == expected, name
+
+
+def test_export_leaves_out_bookkeeping_graphs(stores):
+    data = stores["oxigraph:PATH"].serialize("nquads")
+    assert CURATED_GRAPH.encode() not in data
+    assert len(data.splitlines()) == len(stores["oxigraph:PATH"])
+
+
+def test_rdflib_view_over_oxigraph(stores):
+    view = stores["oxigraph"].as_rdflib()
+    assert _normalised(view) == _normalised(stores["memory"].graph)
+    huawei = URIRef(KG + "huawei")
+    labels = set(view.objects(huawei, URIRef("http://www.w3.org/2000/01/rdf-schema#label")))
+    assert Literal("華為", lang="zh-Hant") in labels
+    assert any(str(o) == "華為" and o.language == "zh-Hant" for o in labels)  # BCP 47 case kept
+    rows = list(view.query("SELECT ?x WHERE { ?x org:memberOf kg:pytorch-foundation }"))
+    assert (huawei,) in {tuple(r) for r in rows}
+
+
+# -- specs ---------------------------------------------------------------------------------
+
+
+def test_parse_spec(monkeypatch, tmp_path):
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    assert parse_spec(None) == StoreSpec("memory")
+    assert parse_spec("oxigraph") == StoreSpec("oxigraph")
+    assert parse_spec(f"oxigraph:{tmp_path}") == StoreSpec("oxigraph", tmp_path)
+    monkeypatch.setenv(STORE_ENV, "oxigraph")
+    assert parse_spec(None).kind == "oxigraph"
+    for bad in ("sqlite", "memory:/x", "oxygraph:/x"):
+        with pytest.raises(InputError):
+            parse_spec(bad)
+
+
+def test_cli_rejects_a_bad_store():
+    result = CliRunner().invoke(cli, ["--store", "sqlite", "load", "x.nt"])
+    assert result.exit_code == 2
+    assert "--store" in result.output
+
+
+def test_refuses_a_directory_that_is_not_a_store(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="not a kg store"):
+        open_store(f"oxigraph:{tmp_path}")
+
+
+# -- the on-disk store: persistence and the curated graph --------------------------------------
+
+
+FACTS = """@prefix kg: <https://w3id.org/aichip-kg/id/> .
+@prefix aichip: <https://w3id.org/aichip-kg/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+kg:acme a aichip:Company ; rdfs:label "Acme"@en .
+kg:beta a aichip:Company ; rdfs:label "Beta"@en .
+"""
+
+
+def _labels(store) -> set[str]:
+    rows = store.query("SELECT ?l WHERE { ?c a aichip:Company ; rdfs:label ?l }").rows
+    return {str(row[0]) for row in rows}
+
+
+def test_curated_graph_is_reused_and_replaced(make_project, tmp_path):
+    root = make_project({"entities.ttl": FACTS})
+    project = Project.at(root)
+    path = tmp_path / "store"
+    with open_store(f"oxigraph:{path}") as store:
+        assert store.use_curated(project) is True
+        assert _labels(store) == {"Acme", "Beta"}
+    with open_store(f"oxigraph:{path}") as store:
+        assert store.use_curated(project) is False  # same facts: nothing reloaded
+        assert _labels(store) == {"Acme", "Beta"}
+    (root / "facts" / "entities.ttl").write_text(FACTS.replace("Beta", "Gamma"), encoding="utf-8")
+    with open_store(f"oxigraph:{path}") as store:
+        assert store.use_curated(project) is True
+        assert _labels(store) == {"Acme", "Gamma"}
+
+
+def test_loaded_triple_equal_to_a_curated_one_survives_its_removal(make_project, tmp_path):
+    from kg.bulkload import load_files
+
+    root = make_project({"entities.ttl": FACTS})
+    project = Project.at(root)
+    dump = tmp_path / "dump.nt"
+    dump.write_text(
+        f'<{KG}beta> <http://www.w3.org/2000/01/rdf-schema#label> "Beta"@en .\n'
+        f"<{KG}beta> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        "<https://w3id.org/aichip-kg/ontology#Company> .\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "store"
+    with open_store(f"oxigraph:{path}") as store:
+        store.use_curated(project)
+        load_files(store, [dump])
+        assert _labels(store) == {"Acme", "Beta"}
+    (root / "facts" / "entities.ttl").write_text(
+        "\n".join(line for line in FACTS.splitlines() if "beta" not in line), encoding="utf-8"
+    )
+    with open_store(f"oxigraph:{path}") as store:
+        assert store.use_curated(project) is True
+        assert _labels(store) == {"Acme", "Beta"}  # Beta came from the dump too
+
+
+def test_on_disk_store_persists_between_cli_calls(tmp_path):
+    from _synth import synthetic
+
+    data = synthetic(tmp_path / "a.nt", 1500)
+    more = tmp_path / "b.nt"
+    more.write_text(f'<{KG}extra> <{KG}p> "one more" .\n', encoding="utf-8")
+    store = tmp_path / "kg.store"
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--store", f"oxigraph:{store}", "load", str(data)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(cli, ["--store", f"oxigraph:{store}", "load", "--json", str(more)])
+    assert second.exit_code == 0, second.output
+    report = json.loads(second.stdout)
+    assert report["before"] == 1500 and report["after"] == 1501
+    with open_store(f"oxigraph:{store}") as opened:
+        rows = opened.query(f"SELECT ?o WHERE {{ <{KG}extra> ?p ?o }}").rows
+        assert rows == ((Literal("one more"),),)
+        assert [entry["triples"] for entry in opened.manifest()["loads"]] == [1500, 1]
