@@ -459,6 +459,8 @@ class SparqlServer(ThreadingHTTPServer):
         self.static = static
         self._active = 0
         self._active_lock = threading.Lock()
+        if ":" in config.host:
+            self.address_family = socket.AF_INET6
         super().__init__((config.host, config.port), _Handler)
 
     @property

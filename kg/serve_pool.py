@@ -319,13 +319,18 @@ class WorkerPool:
             os.close(worker.pidfd)
 
     def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker`` now; its replacement joins the pool in the background, so the
+        answer to the query that overran (a 503) is not delayed by it."""
         self._kill(worker)
-        if self._closed:
-            return
+        if not self._closed:
+            threading.Thread(target=self._respawn, daemon=True).start()
+
+    def _respawn(self) -> None:
         try:
             self._idle.put(self._spawn())
         except (OSError, RuntimeError) as exc:
-            print(f"kg serve: cannot start a query worker: {exc}", file=sys.stderr)
+            if not self._closed:
+                print(f"kg serve: cannot start a query worker: {exc}", file=sys.stderr)
 
     # -- queries -------------------------------------------------------------------------------
 
