@@ -286,45 +286,13 @@ def negotiate(kind: str, accept: str, formats: tuple[str, ...] = ()) -> tuple[st
 
 
 def _is_update(text: str) -> bool:
-    from pyparsing import ParseBaseException
     from rdflib.plugins.sparql.parser import parseUpdate
 
     try:
         parseUpdate(text)
-    except (ParseBaseException, Exception):  # rdflib also raises bare Exceptions
+    except Exception:  # pyparsing's ParseException, and rdflib's bare Exceptions
         return False
     return True
-
-
-def _without_dataset_clause(text: str) -> ParsedQuery | None:
-    """``text`` prepared with its FROM / FROM NAMED dropped, if that is its only problem.
-
-    Used when the request names its dataset in the protocol: the protocol's dataset then
-    replaces the query's (SPARQL 1.1 Protocol 2.1.4), so the query's clauses are never used.
-    """
-    from rdflib.plugins.sparql.algebra import translateQuery
-    from rdflib.plugins.sparql.parser import parseQuery
-
-    try:
-        prepared = translateQuery(parseQuery(text), initNs=PREFIXES)
-    except Exception:
-        return None
-    if not prepared.algebra.get("datasetClause"):
-        return None
-    prepared.algebra["datasetClause"] = None
-    try:
-        return _checked(text, prepared)
-    except QueryError:
-        return None
-
-
-def _checked(text: str, prepared: Any) -> ParsedQuery:
-    """Re-run :func:`kg.query.parse_query`'s refusals on a query already stripped of FROM."""
-    for node in _walk(prepared.algebra):
-        if getattr(node, "name", None) == "ServiceGraphPattern":
-            raise QueryError("SERVICE")
-    kind = prepared.algebra.name.replace("Query", "").upper()
-    return ParsedQuery(text=text, source="query", kind=kind, prepared=prepared)
 
 
 def _walk(node: Any):
@@ -335,6 +303,29 @@ def _walk(node: Any):
     elif isinstance(node, list | tuple):
         for value in node:
             yield from _walk(value)
+
+
+def _without_dataset_clause(text: str) -> ParsedQuery | None:
+    """``text`` prepared with its FROM / FROM NAMED dropped, if that is its only problem.
+
+    Used when the request names its dataset in the protocol: the protocol's dataset then
+    replaces the query's (SPARQL 1.1 Protocol 2.1.4), so the query's clauses are never used.
+    SERVICE is still refused, as :func:`kg.query.parse_query` refuses it.
+    """
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        prepared = translateQuery(parseQuery(text), initNs=PREFIXES)
+    except Exception:
+        return None
+    if not prepared.algebra.get("datasetClause"):
+        return None
+    if any(getattr(n, "name", None) == "ServiceGraphPattern" for n in _walk(prepared.algebra)):
+        return None
+    prepared.algebra["datasetClause"] = None
+    kind = prepared.algebra.name.replace("Query", "").upper()
+    return ParsedQuery(text=text, source="query", kind=kind, prepared=prepared)
 
 
 @lru_cache(maxsize=256)
