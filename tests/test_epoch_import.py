@@ -17,7 +17,13 @@ from rdflib.namespace import DCTERMS, PROV
 
 from cli import cli
 from kg.importers.base import import_problems, load_curated
-from kg.importers.epoch import EPOCH_SOURCE, import_epoch
+from kg.importers.epoch import (
+    EPOCH_SOURCE,
+    curated_families,
+    family_of,
+    import_epoch,
+    normalise_name,
+)
 from kg.importers.turtle import render_turtle
 from kg.ns import AICHIP, KG
 from kg.project import Project
@@ -177,6 +183,136 @@ def test_small_fixture_exact_report(make_project):
     fixture = load_curated(Project.at(root))
     text = render_turtle(result.graph, result.header)
     assert import_problems(fixture, result.graph, "facts/imported/epoch.ttl", text) == ()
+
+
+# --- chip classes and families ----------------------------------------------------------
+
+FAMILIES_CSV = FIXTURES / "epoch" / "families.csv"
+
+
+def _statements(g: Graph, subject, predicate) -> list:
+    return sorted(
+        s
+        for s in g.subjects(RDF.subject, subject)
+        if g.value(s, RDF.predicate) == predicate and (s, RDF.type, AICHIP.Statement) in g
+    )
+
+
+def test_families_fixture_classes_and_families(make_project):
+    curated = Graph().parse(FIXTURES / "epoch" / "families.ttl")
+    result = import_epoch(FAMILIES_CSV, curated)
+    report, g = result.report, result.graph
+    assert report.ok, report.errors
+    assert [(m.row, m.chip) for m in report.matches] == [(2, "ascend-910")]
+    assert [(n.row, n.chip, n.chip_class, n.family) for n in report.new_chips] == [
+        # Epoch says GPU; the curated Ascend family's member is an NPU
+        (3, "huawei-ascend-910c", "aichip:NPU", "ascend"),
+        # Epoch says GPU; the class table knows Trainium is an AWS ASIC
+        (4, "amazon-trainium2", "aichip:NPU", None),
+        # nothing curated and no table row: Epoch's own Type
+        (5, "metax-mxn100", "aichip:GPU", None),
+    ]
+    chip = KG["huawei-ascend-910c"]
+    assert (chip, RDF.type, AICHIP.NPU) in g and (chip, RDF.type, AICHIP.GPU) not in g
+    (family,) = _statements(g, chip, AICHIP.inFamily)
+    assert g.value(family, RDF.object) == KG["ascend"]
+    assert g.value(family, PROV.wasDerivedFrom) == EPOCH_SOURCE
+    assert (
+        str(g.value(family, AICHIP.quote))
+        == "Huawei Ascend 910C | Hardware name: Huawei Ascend 910C"
+    )
+    # Only new chips get a family from the import; the curated ascend-910 has its own.
+    assert [str(g.value(s, RDF.subject)) for s in g.subjects(RDF.predicate, AICHIP.inFamily)] == [
+        str(chip)
+    ]
+    # Epoch's own Type is kept as Epoch's claim wherever the graph classes the chip otherwise.
+    epoch_types = {
+        str(g.value(s, RDF.subject)).rsplit("/", 1)[-1]: (
+            str(g.value(s, RDF.object)),
+            str(g.value(s, AICHIP.quote)),
+        )
+        for s in g.subjects(RDF.predicate, AICHIP.description)
+    }
+    assert epoch_types == {
+        "ascend-910": ("Epoch AI lists its type as GPU", "Huawei Ascend 910 | Type: GPU"),
+        "huawei-ascend-910c": ("Epoch AI lists its type as GPU", "Huawei Ascend 910C | Type: GPU"),
+        "amazon-trainium2": ("Epoch AI lists its type as GPU", "Amazon Trainium2 | Type: GPU"),
+    }
+    for statement in g.subjects(RDF.predicate, AICHIP.description):
+        assert g.value(statement, PROV.wasDerivedFrom) == EPOCH_SOURCE
+    root = make_project({"curated.ttl": (FIXTURES / "epoch" / "families.ttl").read_text()})
+    fixture = load_curated(Project.at(root))
+    text = render_turtle(g, result.header)
+    assert import_problems(fixture, g, "facts/imported/epoch.ttl", text) == ()
+
+
+def test_family_needs_its_maker_and_a_real_continuation():
+    curated = Graph().parse(FIXTURES / "epoch" / "families.ttl")
+    families = curated_families(curated)
+    (ascend,) = families
+    assert ascend.chip_class == AICHIP.NPU  # chipClass AIAccelerator, refined by its member
+    assert family_of("Huawei Ascend 910C", KG["huawei"], families) == ascend
+    assert family_of("Ascend 910C", KG["huawei"], families) == ascend
+    assert family_of("Huawei Ascend 910C", KG["nvidia"], families) is None  # not Huawei's
+    assert family_of("Huawei Ascendant 1", KG["huawei"], families) is None  # another word
+    assert family_of("Huawei Ascend", KG["huawei"], families) is None  # the family itself
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["huawei-ascend-910a", "huawei-ascend-910b2", "huawei-ascend-910c", "huawei-ascend-800t-a2"],
+)
+def test_real_ascend_imports_are_npus_in_the_ascend_family(real, slug):
+    g, chip = real.graph, KG[slug]
+    assert (chip, RDF.type, AICHIP.NPU) in g
+    assert (chip, RDF.type, AICHIP.GPU) not in g
+    (family,) = _statements(g, chip, AICHIP.inFamily)
+    assert g.value(family, RDF.object) == KG["ascend"]
+    assert g.value(family, PROV.wasDerivedFrom) == EPOCH_SOURCE
+    label = str(g.value(chip, RDFS.label))
+    assert str(g.value(family, AICHIP.quote)) == f"{label} | Hardware name: {label}"
+    (epoch_type,) = _statements(g, chip, AICHIP.description)
+    assert str(g.value(epoch_type, AICHIP.quote)) == f"{label} | Type: GPU"
+
+
+def test_real_classes_of_other_makers(real):
+    classes = {n.name: n.chip_class for n in real.report.new_chips}
+    for name in (
+        "Google TPU v3",
+        "Google TPU v7 Ironwood",
+        "Intel Habana GAUDI HL-205",
+        "Amazon Trainium1",
+        "Amazon Trainium3",
+        "AWS Inferentia2",
+        "Maia 100 (M100)",
+        "Meta MTIA v1",
+        "Tesla D1 Dojo",
+        "Cambricon MLU270-F4",
+        "Baidu Kunlun R200 (150W)",
+    ):
+        assert classes[name] == "aichip:NPU", name
+    for name in (
+        "NVIDIA A100 PCIe",
+        "NVIDIA B200",
+        "AMD Instinct MI325X",
+        "Intel Data Center GPU Max 1550",
+        "MTT S4000",
+    ):
+        assert classes[name] == "aichip:GPU", name
+
+
+def test_real_families_come_from_family_names(real, curated):
+    families = {f.node: f for f in curated_families(curated.facts)}
+    by_name = {n.name: n.family for n in real.report.new_chips}
+    assert by_name["Baidu Kunlun R200 (150W)"] == "kunlun"
+    assert by_name["Baidu Kunlun K200"] == "kunlun"
+    assert by_name["Cambricon MLU370-X4"] == "cambricon-mlu"
+    assert by_name["Huawei Ascend 910B4"] == "ascend"
+    for new in real.report.new_chips:
+        if new.family is None:
+            continue
+        names = families[KG[new.family]].names
+        assert any(normalise_name(new.name).startswith(n) for n in names), new
 
 
 # --- the command -------------------------------------------------------------------------

@@ -7,6 +7,15 @@ name, column and raw value. Rows are matched to curated chips through :data:`NAM
 value disagrees with a curated one, both are kept, linked with ``aichip:conflictsWith`` and
 listed in the report.
 
+New chips are classed from what the curated facts know first: the class of the curated chip a
+row is a variant of, or of the curated family its name starts with (the family's
+``aichip:chipClass``, refined by the classes of its curated member chips); then from
+:data:`CLASS_TABLE`; only then from Epoch's "Type" column, which calls some NPUs "GPU" (every
+Huawei Ascend, AWS Trainium). Where the class differs from Epoch's Type, Epoch's own reading
+is kept as a sourced ``aichip:description`` ("Epoch AI lists its type as GPU"). A new chip
+whose name starts with a curated family's English label or alternative name ("Huawei Ascend
+910C": kg:ascend) gets an ``aichip:inFamily`` statement quoting the name.
+
 Row numbers count CSV records with the header as row 1, as a spreadsheet shows them (a
 quoted field may span several lines, so they are not file line numbers).
 
@@ -26,13 +35,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
 from ..errors import ParseError
 from ..ns import AICHIP, KG
 from .base import curated_values, same_value
 
 __all__ = [
+    "CLASS_TABLE",
     "COLUMNS",
     "EPOCH_SOURCE",
     "NAME_TABLE",
@@ -40,9 +50,13 @@ __all__ = [
     "Conflict",
     "EpochImport",
     "EpochReport",
+    "Family",
     "Match",
     "NewChip",
     "RowError",
+    "chip_class",
+    "curated_families",
+    "family_of",
     "import_epoch",
     "normalise_name",
     "summary_lines",
@@ -271,6 +285,8 @@ FOUNDRIES: dict[str, tuple[str, str]] = {
     "GlobalFoundries": ("globalfoundries", "GlobalFoundries"),
 }
 
+#: Epoch "Type" (case-folded) -> class. Epoch's own reading, used only when neither the curated
+#: facts nor :data:`CLASS_TABLE` know better (see :func:`chip_class`).
 _TYPES: dict[str, URIRef] = {
     "gpu": AICHIP.GPU,
     "gpgpu": AICHIP.GPU,
@@ -282,6 +298,32 @@ _TYPES: dict[str, URIRef] = {
     "xpu": AICHIP.NPU,
     "xpu-r": AICHIP.NPU,
 }
+
+#: (Epoch "Manufacturer", normalised name prefix) -> class, for product lines the curated facts
+#: do not classify. Epoch's "Type" calls several AI ASICs "GPU" (Trainium, Maia, Dojo) or leaves
+#: them blank or "Other" (Gaudi, Inferentia, MTIA); the ontology defines aichip:NPU as "a
+#: purpose-built neural processing unit or AI ASIC (e.g. Huawei Ascend, Google TPU, Cambricon
+#: MLU)", and these lines are such ASICs, not graphics processors. Curated families (Ascend,
+#: Kunlun, Cambricon MLU…) need no row here: their class comes from the curated facts.
+CLASS_TABLE: dict[tuple[str, str], URIRef] = {
+    ("Google", "google tpu"): AICHIP.NPU,  # Tensor Processing Units
+    ("Intel", "intel habana gaudi"): AICHIP.NPU,  # Habana's Gaudi AI processors
+    ("Amazon AWS", "amazon trainium"): AICHIP.NPU,  # AWS's training ASIC
+    ("Amazon AWS", "aws inferentia"): AICHIP.NPU,  # AWS's inference ASIC
+    ("Microsoft", "maia"): AICHIP.NPU,  # Microsoft's AI accelerator ASIC
+    ("Meta", "meta mtia"): AICHIP.NPU,  # "Meta Training and Inference Accelerator"
+    ("Tesla", "tesla d1"): AICHIP.NPU,  # Dojo's D1 training chip
+}
+
+#: The chip classes' hierarchy (from ontology/aichip.ttl), to tell a class from its refinements.
+_BROADER: dict[URIRef, URIRef] = {
+    AICHIP.GPU: AICHIP.AIAccelerator,
+    AICHIP.NPU: AICHIP.AIAccelerator,
+    AICHIP.AIAccelerator: AICHIP.Chip,
+    AICHIP.CPU: AICHIP.Chip,
+}
+#: Classes specific enough to settle a chip's class on their own.
+_SPECIFIC = frozenset({AICHIP.GPU, AICHIP.NPU, AICHIP.CPU})
 
 # ---------------------------------------------------------------------------------------
 # Results
@@ -312,6 +354,7 @@ class NewChip:
     chip: str  # slug
     chip_class: str  # CURIE of the class
     variant_of: str | None = None  # slug of the curated product, from VARIANT_TABLE
+    family: str | None = None  # slug of the curated chip family its name starts with
 
 
 @dataclass(frozen=True)
@@ -621,7 +664,156 @@ def _add_row(builder: _Builder, number: int, row: dict[str, str], chip: URIRef, 
 
 
 def _chip_class(row: dict[str, str]) -> URIRef:
+    """Epoch's own reading of the row's "Type"."""
     return _TYPES.get(row.get(TYPE_COLUMN, "").strip().casefold(), AICHIP.AIAccelerator)
+
+
+# ---------------------------------------------------------------------------------------
+# Chip families and classes from the curated facts
+# ---------------------------------------------------------------------------------------
+
+
+def _chain(cls: URIRef) -> list[URIRef]:
+    """``cls`` and its broader classes, most specific first."""
+    chain = [cls]
+    while chain[-1] in _BROADER:
+        chain.append(_BROADER[chain[-1]])
+    return chain
+
+
+def _most_specific(classes: Iterable[URIRef]) -> URIRef | None:
+    """The most specific of ``classes`` when they lie on one line (AIAccelerator, NPU: NPU);
+    otherwise the most specific class they all fall under (GPU, NPU: AIAccelerator)."""
+    known = sorted({c for c in classes if c in _BROADER or c == AICHIP.Chip}, key=str)
+    if not known:
+        return None
+    chains = [_chain(c) for c in known]
+    deepest = max(chains, key=len)
+    if all(c in deepest for c in known):
+        return deepest[0]
+    return next(c for c in deepest if all(c in chain for chain in chains))
+
+
+def _claimed(curated: Graph, predicate: URIRef, obj: URIRef) -> list[URIRef]:
+    """Subjects of the non-deprecated statements claiming ``? predicate obj``."""
+    found = set()
+    for statement in curated.subjects(RDF.object, obj):
+        if (statement, RDF.type, AICHIP.Statement) not in curated:
+            continue
+        if curated.value(statement, RDF.predicate) != predicate:
+            continue
+        if curated.value(statement, AICHIP.rank) == AICHIP.Deprecated:
+            continue
+        subject = curated.value(statement, RDF.subject)
+        if isinstance(subject, URIRef):
+            found.add(subject)
+    return sorted(found, key=str)
+
+
+def _curated_chip_class(curated: Graph, chip: URIRef) -> URIRef | None:
+    return _most_specific(curated.objects(chip, RDF.type))
+
+
+@dataclass(frozen=True)
+class Family:
+    """A curated chip family as the importer matches names against it."""
+
+    node: URIRef
+    names: tuple[str, ...]  # normalised English labels and alternative names
+    makers: frozenset[URIRef]  # designers/developers and their parent or child organisations
+    chip_class: URIRef | None  # chipClass refined by its curated member chips
+
+
+def curated_families(curated: Graph) -> tuple[Family, ...]:
+    """Every ``aichip:ChipFamily`` of ``curated`` with its names, makers and class."""
+    families = []
+    for node in sorted(set(curated.subjects(RDF.type, AICHIP.ChipFamily)), key=str):
+        if not isinstance(node, URIRef):
+            continue
+        names = {
+            normalise_name(str(label))
+            for predicate in (RDFS.label, SKOS.altLabel)
+            for label in curated.objects(node, predicate)
+            if isinstance(label, Literal) and (label.language or "en").startswith("en")
+        }
+        names.discard("")
+        makers = {
+            value
+            for predicate in (AICHIP.designedBy, AICHIP.developedBy)
+            for _, value in curated_values(curated, node, predicate)
+            if isinstance(value, URIRef)
+        }
+        related = set(makers)
+        for maker in makers:  # HiSilicon designs for Huawei; Kunlunxin is Baidu's
+            related.update(v for _, v in curated_values(curated, maker, ORG.subOrganizationOf))
+            related.update(_claimed(curated, ORG.subOrganizationOf, maker))
+        declared = [v for _, v in curated_values(curated, node, AICHIP.chipClass)]
+        members = [
+            _curated_chip_class(curated, c) for c in _claimed(curated, AICHIP.inFamily, node)
+        ]
+        families.append(
+            Family(
+                node=node,
+                names=tuple(sorted(names)),
+                makers=frozenset(related),
+                chip_class=_most_specific([*declared, *(m for m in members if m is not None)]),
+            )
+        )
+    return tuple(families)
+
+
+def family_of(name: str, maker: URIRef | None, families: Iterable[Family]) -> Family | None:
+    """The family whose name ``name`` starts with ("Huawei Ascend 910C": Huawei Ascend).
+
+    The name must go on past the family's name with a number or a new word ("Cambricon MLU370"
+    is an MLU, "Kunlunxin" is not a "Kunlun"); a family with known makers only takes chips of
+    those makers. The longest family name wins; a tie between families matches none.
+    """
+    key = normalise_name(name)
+    found: dict[int, set[Family]] = {}
+    for family in families:
+        if family.makers and maker not in family.makers:
+            continue
+        for prefix in family.names:
+            if len(key) > len(prefix) and key.startswith(prefix) and not key[len(prefix)].isalpha():
+                found.setdefault(len(prefix), set()).add(family)
+    if not found:
+        return None
+    best = found[max(found)]
+    return next(iter(best)) if len(best) == 1 else None
+
+
+def chip_class(
+    row: dict[str, str],
+    *,
+    parent: URIRef | None = None,
+    family: Family | None = None,
+    curated: Graph | None = None,
+) -> tuple[URIRef, str]:
+    """(class, why) for a new chip: what the curated facts say of the product it is a variant
+    of (``parent``) or of its ``family``; a general curated class (AIAccelerator) refined by
+    :data:`CLASS_TABLE`; without curated knowledge, the table, then Epoch's "Type"."""
+    known, basis = None, ""
+    if parent is not None and curated is not None:
+        known = _curated_chip_class(curated, parent)
+        basis = f"the curated chip {_local(parent)} it is a variant of"
+    if known not in _SPECIFIC and family is not None and family.chip_class is not None:
+        combined = _most_specific([c for c in (known, family.chip_class) if c is not None])
+        if combined != known:
+            known, basis = combined, f"the curated family {_local(family.node)}"
+    if known in _SPECIFIC:
+        return known, basis
+    key = normalise_name(row.get(NAME_COLUMN, ""))
+    maker = row.get(MAKER_COLUMN, "").strip()
+    table = next(
+        (cls for (m, prefix), cls in CLASS_TABLE.items() if m == maker and key.startswith(prefix)),
+        None,
+    )
+    if table is not None and (known is None or known in _chain(table)):
+        return table, "the class table in kg/importers/epoch.py"
+    if known is not None:
+        return known, basis
+    return _chip_class(row), f"Epoch's {TYPE_COLUMN!r} column"
 
 
 def _header(display: str, digest: str) -> str:
@@ -635,6 +827,38 @@ def _header(display: str, digest: str) -> str:
             "Each figure is a statement derived from kg:src-epoch-ml-hardware quoting its row;",
             "values that disagree with curated facts are kept side by side (aichip:conflictsWith).",
         ]
+    )
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """One row to import, with what matching decided about it."""
+
+    row_number: int
+    row: dict[str, str]
+    chip: URIRef
+    matched: bool
+    chip_class: URIRef | None  # the class it is typed with (curated, or decided here)
+    basis: str  # where that class comes from
+    parent: URIRef | None = None
+    family: Family | None = None
+
+
+def _epoch_type(builder: _Builder, item: _Planned) -> None:
+    """Keep Epoch's "Type" as Epoch's claim where the graph classes the chip otherwise."""
+    raw = item.row.get(TYPE_COLUMN, "").strip()
+    if not raw or item.chip_class is None or _chip_class(item.row) == item.chip_class:
+        return
+    name = item.row[NAME_COLUMN].strip()
+    builder.statement(
+        item.chip,
+        AICHIP.description,
+        Literal(f"Epoch AI lists its type as {raw}", lang="en"),
+        row=item.row_number,
+        quote=_row_quote(name, TYPE_COLUMN, raw),
+        note=f"column {TYPE_COLUMN!r}; the graph classes the chip {_local(item.chip_class)} "
+        f"from {item.basis}",
+        compare=False,
     )
 
 
@@ -653,7 +877,8 @@ def import_epoch(path: Path, curated: Graph, display: str | None = None) -> Epoc
     matches: list[Match] = []
     new_chips: list[NewChip] = []
     resolved: dict[URIRef, int] = {}
-    plan: list[tuple[int, dict[str, str], URIRef, bool]] = []
+    plan: list[_Planned] = []
+    families = curated_families(curated)
     for number, row in rows:
         name = row.get(NAME_COLUMN, "").strip()
         if not name:
@@ -695,14 +920,27 @@ def import_epoch(path: Path, curated: Graph, display: str | None = None) -> Epoc
             )
             continue
         resolved[chip] = number
-        parent = VARIANT_TABLE.get((key, maker)) if not matched else None
-        if parent is not None and not _declared(curated, KG[parent]):
-            parent = None
-        plan.append((number, row, chip, matched, parent))
         if matched:
+            cls = _curated_chip_class(curated, chip)
+            plan.append(_Planned(number, row, chip, True, cls, "the curated facts"))
             matches.append(Match(number, name, slug))
-        else:
-            new_chips.append(NewChip(number, name, slug, _local(_chip_class(row)), parent))
+            continue
+        parent_slug = VARIANT_TABLE.get((key, maker))
+        parent = KG[parent_slug] if parent_slug and _declared(curated, KG[parent_slug]) else None
+        maker_org = KG[MAKERS.get(maker, (_slug(maker),))[0]] if maker else None
+        family = family_of(name, maker_org, families)
+        cls, basis = chip_class(row, parent=parent, family=family, curated=curated)
+        plan.append(_Planned(number, row, chip, False, cls, basis, parent, family))
+        new_chips.append(
+            NewChip(
+                number,
+                name,
+                slug,
+                _local(cls),
+                str(parent).rsplit("/", 1)[-1] if parent is not None else None,
+                str(family.node).rsplit("/", 1)[-1] if family is not None else None,
+            )
+        )
 
     if errors:
         report = EpochReport(
@@ -712,16 +950,17 @@ def import_epoch(path: Path, curated: Graph, display: str | None = None) -> Epoc
 
     builder = _Builder(curated)
     builder.source()
-    for number, row, chip, matched, parent in plan:
+    for item in plan:
+        number, row, chip = item.row_number, item.row, item.chip
         name = row[NAME_COLUMN].strip()
-        if not matched:
-            builder.graph.add((chip, RDF.type, _chip_class(row)))
+        if not item.matched:
+            builder.graph.add((chip, RDF.type, item.chip_class))
             builder.graph.add((chip, RDFS.label, Literal(name, lang="en")))
-        if parent is not None:
+        if item.parent is not None:
             node = builder.statement(
                 chip,
                 AICHIP.variantOf,
-                KG[parent],
+                item.parent,
                 row=number,
                 quote=_row_quote(name, NAME_COLUMN, name),
                 note="the row names a SKU of the curated product (variant table in "
@@ -729,7 +968,19 @@ def import_epoch(path: Path, curated: Graph, display: str | None = None) -> Epoc
                 compare=False,
             )
             builder.graph.add((node, AICHIP.verification, Literal("derived")))
-        _add_row(builder, number, row, chip, matched)
+        if item.family is not None:
+            node = builder.statement(
+                chip,
+                AICHIP.inFamily,
+                item.family.node,
+                row=number,
+                quote=_row_quote(name, NAME_COLUMN, name),
+                note="the name starts with the curated family's name",
+                compare=False,
+            )
+            builder.graph.add((node, AICHIP.verification, Literal("derived")))
+        _epoch_type(builder, item)
+        _add_row(builder, number, row, chip, item.matched)
 
     report = EpochReport(
         file=display,
@@ -769,6 +1020,7 @@ def summary_lines(report: EpochReport) -> Iterable[str]:
         yield "new chips:"
         for n in report.new_chips:
             variant = f", variant of kg:{n.variant_of}" if n.variant_of else ""
+            variant += f", in family kg:{n.family}" if n.family else ""
             yield f"  row {n.row:>3}  {n.name}  ->  kg:{n.chip} ({n.chip_class}{variant})"
     if report.new_organizations:
         yield "new organisations: " + ", ".join(f"kg:{s}" for s in report.new_organizations)
