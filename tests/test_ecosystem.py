@@ -230,6 +230,56 @@ def test_software_support(graph):
     assert {KG["kunpeng-920"], KG["ascend-910"]} <= paddle
 
 
+def test_cuda_and_rocm_run_on_their_makers_chips(graph):
+    cuda = set(graph.objects(KG["cuda"], AICHIP.supports))
+    assert {KG["h100"], KG["a100"], KG["v100"], KG["h20"], KG["a800"]} <= cuda
+    rocm = set(graph.objects(KG["rocm"], AICHIP.supports))
+    assert {KG["mi250x"], KG["mi300x"]} <= rocm
+    rows = _select(
+        graph,
+        """SELECT ?platform ?chip ?grade ?maker WHERE { ?s rdf:subject ?platform ;
+             rdf:predicate aichip:supports ; rdf:object ?chip ;
+             prov:wasDerivedFrom kg:src-reference-sheet ; aichip:verification ?grade .
+             ?chip a/rdfs:subClassOf* aichip:Chip ; aichip:designedBy ?maker .
+             VALUES ?platform { kg:cuda kg:rocm } }""",
+    )
+    assert {r.chip for r in rows} >= {KG["h100"], KG["mi300x"]}
+    # Derived from the sheet (CUDA is NVIDIA's, ROCm AMD's), never graded as if a source said it;
+    # each platform supports only chips of its own maker.
+    assert {str(r.grade) for r in rows} == {"derived"}
+    makers = {(r.platform, r.maker) for r in rows}
+    assert makers == {(KG["cuda"], KG["nvidia"]), (KG["rocm"], KG["amd"])}
+
+
+def test_whatif_without_nvidia_in_china(loaded):
+    """`kg analyze whatif --remove nvidia --market market-china-ai-accelerator-cards --year
+    2022` on the real graph: CUDA goes with NVIDIA, PyTorch loses the NVIDIA chips it reached
+    through CUDA, and Huawei's Ascend (reached by PyTorch via torch_npu and CANN) fills the gap."""
+    from kg.analytics import project, whatif
+
+    G = project(loaded.graph)
+    result = whatif(G, "kg:nvidia", market="kg:market-china-ai-accelerator-cards", period="2022")
+    assert "kg:cuda" in result.removed_software
+    assert {"kg:h100", "kg:a100", "kg:v100"} <= set(result.removed_hardware)
+    impacts = {s.software: s for s in result.affected + result.stranded}
+    pytorch = impacts["kg:pytorch"]
+    assert "kg:cuda" in pytorch.lost_layers
+    assert {"kg:h100", "kg:a100", "kg:v100", "kg:h20"} <= set(pytorch.lost)
+    assert "kg:ascend" in pytorch.kept
+    (market,) = result.markets
+    huawei = market.candidates[0]
+    assert huawei.vendor == "kg:huawei" and market.leader_after == "kg:huawei"
+    # Imported Ascend chips are in the Ascend family, so they count under it, not apart.
+    assert "kg:ascend" in huawei.hardware
+    assert "kg:huawei-ascend-910c" not in huawei.hardware
+    routes = {
+        link.routes
+        for link in huawei.supported_by
+        if link.software == "kg:pytorch" and link.hardware == "kg:ascend"
+    }
+    assert any(("kg:torch-npu", "kg:cann") in r for r in routes), routes
+
+
 def test_export_controls(graph):
     r22, r23 = KG["bis-rule-2022-10-07"], KG["bis-rule-2023-10-17"]
     assert Literal("87 FR 62186") in set(graph.objects(r22, AICHIP.frCitation))
