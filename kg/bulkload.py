@@ -330,7 +330,12 @@ def load_files(
                     "format (N-Triples or N-Quads), not Turtle"
                 )
     in_memory_ox = isinstance(store, OxigraphStore) and store.path is None
-    single_pass = in_memory_ox and len(sources) == 1 and not lenient and not check_only
+    empty_disk = isinstance(store, OxigraphStore) and store.path is not None and store.is_empty()
+    # One pass when a failure can be undone wholesale: pyoxigraph's in-memory load is
+    # transactional, and an on-disk store that was empty is simply emptied again.
+    single_pass = (
+        not lenient and not check_only and ((in_memory_ox and len(sources) == 1) or empty_disk)
+    )
     passes = 1 if (single_pass or check_only) else 2
     total = passes * sum(s.size for s in sources)
     done = 0
@@ -342,7 +347,9 @@ def load_files(
             progress(done, total)
 
     before = len(store)
-    if single_pass:
+    if single_pass and empty_disk:
+        reports = _load_into_empty(store, sources, tick)
+    elif single_pass:
         _load_one(store, sources[0], None, tick)
         reports = [FileReport(sources[0].display, sources[0].format, None)]  # not counted
     else:
@@ -384,6 +391,26 @@ def _load_all(store: Store, sources: list[_Source], reports: list[FileReport], t
                     "skipped_lines": len(report.bad_lines),
                 }
             )
+
+
+def _load_into_empty(store: OxigraphStore, sources: list[_Source], tick) -> list[FileReport]:
+    """Bulk-load straight into an empty on-disk store; on any error, empty it again."""
+    names = [s.display for s in sources]
+    store.update_manifest(incomplete={"files": names, "was_empty": True})
+    try:
+        for source in sources:
+            _load_one(store, source, None, tick)
+    except BaseException:
+        store.ox.clear()
+        store.update_manifest(incomplete=None)
+        raise
+    store.update_manifest(incomplete=None)
+    reports = [FileReport(s.display, s.format, None) for s in sources]
+    for source in sources:
+        store.record_load(
+            {"file": str(source.path.resolve()), "format": source.format, "triples": None}
+        )
+    return reports
 
 
 class _nothing:  # noqa: N801 - a tiny null context manager

@@ -819,8 +819,20 @@ class OxigraphStore(Store):
             raise KGError(f"{self.path}: cannot open the store: {exc}") from None
         if not manifest_path.exists():
             self._save_manifest()
+        interrupted = self._manifest.get("incomplete")
+        if interrupted and interrupted.get("was_empty") and not self.read_only:
+            # A first load into this store died half-way: it held nothing before, so
+            # emptying it undoes exactly that load.
+            self.ox.clear()
+            self.update_manifest(incomplete=None)
 
     # bookkeeping ----------------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        """No quad in any graph, and nothing ever loaded or curated."""
+        if self._manifest.get("loads") or self._manifest.get("curated_key"):
+            return False
+        return next(iter(self.ox), None) is None
 
     def manifest(self) -> dict[str, Any]:
         return json.loads(json.dumps(self._manifest))

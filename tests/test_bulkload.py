@@ -125,6 +125,26 @@ def test_bad_line_exits_2_with_file_and_line_and_loads_nothing(good, tmp_path):
     assert _count(store) == 0  # not even the good file
 
 
+def test_bad_file_into_a_store_with_data_adds_nothing(good, tmp_path):
+    store = f"oxigraph:{tmp_path / 's'}"
+    assert _load("--store", store, "load", str(good)).exit_code == 0  # empty store: one pass
+    extra = tmp_path / "extra.nt"
+    extra.write_text(f'<{KG}new> <{KG}p> "fine" .\n', encoding="utf-8")
+    bad = _with_bad_lines(good, tmp_path / "bad.nt", {1999: b"<http://a> <http://b> .\n"})
+    result = _load("--store", store, "load", str(extra), str(bad))  # checked before loading
+    assert result.exit_code == 2
+    assert f"{bad}:1999:" in result.stderr
+    assert _count(store) == 2000
+
+
+def test_interrupted_first_load_is_undone_on_reopen(good, tmp_path):
+    path = tmp_path / "s"
+    with open_store(f"oxigraph:{path}") as store:
+        store.load_rdf(good, "ntriples")  # as if a first load died before finishing
+        store.update_manifest(incomplete={"files": [str(good)], "was_empty": True})
+    assert _count(f"oxigraph:{path}") == 0
+
+
 def test_missing_final_dot_is_blamed_on_its_own_line(good, tmp_path):
     bad = _with_bad_lines(good, tmp_path / "bad.nt", {7: b"<http://a> <http://b> <http://c>\n"})
     with pytest.raises(ParseError) as caught:
