@@ -98,6 +98,10 @@ class Recorder:
     def __init__(self, out: Path, engine: str, size: str, timeout: float, repeat: int) -> None:
         self.out = out.open("a", encoding="utf-8")
         self.engine, self.size, self.timeout, self.repeat = engine, size, timeout, repeat
+        # A signal cannot stop C code (pyoxigraph, igraph): Python sees it only once the call
+        # returns, so there the work runs to the end and its real time is recorded; the
+        # engine process as a whole is bounded by --engine-timeout.
+        self.interruptible = engine in INTERRUPTIBLE
         signal.signal(signal.SIGALRM, _on_alarm)
 
     def emit(self, **record) -> None:
@@ -110,7 +114,8 @@ class Recorder:
         best, value = None, None
         limit = limit or self.timeout
         for attempt in range(repeat or self.repeat):
-            signal.setitimer(signal.ITIMER_REAL, limit)
+            if self.interruptible:
+                signal.setitimer(signal.ITIMER_REAL, limit)
             start = time.perf_counter()
             try:
                 value = work()
@@ -161,6 +166,9 @@ def worker_kg(rec: Recorder, data: Path, scratch: Path) -> None:
         rec.time(
             "query", name, lambda text=text, name=name: len(store.query(text, source=name).rows)
         )
+        # The same query on the same pyoxigraph store without kg's layer, in this process:
+        # the paired figure the overhead is judged by (separate processes add noise).
+        rec.time("query-raw", name, lambda text=text: len(list(store.ox.query(text))))
     for fmt in ("turtle", "ntriples"):
         target = scratch / f"kg.{fmt}"
 
@@ -333,12 +341,16 @@ def worker_kg_fast(rec: Recorder, data: Path, scratch: Path) -> None:
 
     edges = _edges(data)
     graph = nx.Graph(edges)
-    rec.time("analytics", "convert", lambda: fast.int_graph(graph).edges, repeat=1)
-    rec.time("analytics", "pagerank", lambda: len(fast.pagerank(graph)), repeat=1)
-    rec.time("analytics", "louvain", lambda: len(fast.louvain_communities(graph)), repeat=1)
-    rec.time("analytics", "leiden", lambda: len(fast.leiden_communities(graph)), repeat=1)
+    converted = rec.time("analytics", "convert", lambda: fast.int_graph(graph), repeat=1)
+    # From the networkx graph, as a caller with nothing converted yet pays for it:
+    rec.time("analytics-nx", "pagerank", lambda: len(fast.pagerank(graph)), repeat=1)
+    rec.time("analytics-nx", "leiden", lambda: len(fast.leiden_communities(graph)), repeat=1)
+    # On the graph converted once (what an analysis running several of these pays each):
+    rec.time("analytics", "pagerank", lambda: len(fast.pagerank(converted)), repeat=1)
+    rec.time("analytics", "louvain", lambda: len(fast.louvain_communities(converted)), repeat=1)
+    rec.time("analytics", "leiden", lambda: len(fast.leiden_communities(converted)), repeat=1)
     k = _pivot_plan(len(edges))
-    rec.time("analytics", "betweenness", lambda: len(fast.betweenness(graph, k=k)), repeat=1)
+    rec.time("analytics", "betweenness", lambda: len(fast.betweenness(converted, k=k)), repeat=1)
 
 
 def worker_igraph(rec: Recorder, data: Path, scratch: Path) -> None:
@@ -387,6 +399,7 @@ WORKERS = {
     "kg-fast": worker_kg_fast,
     "igraph": worker_igraph,
 }
+INTERRUPTIBLE = ("rdflib", "kg-memory", "networkx")
 STORE_ENGINES = (
     "kg",
     "pyoxigraph",
@@ -629,30 +642,42 @@ def report(records: list[dict], info: dict, sizes: list[str]) -> tuple[str, list
     query_names = [name for name, _ in competency_queries()]
     for size in sizes:
         out.append(f"\n### Competency queries at {size} (ms; best of runs)\n")
-        out.append("| query | rows | kg | pyoxigraph | rdflib | kg ÷ pyoxigraph | rdflib ÷ kg |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|")
-        worst = 0.0
+        out.append(
+            "| query | rows | kg `Store.query(…).rows` | pyoxigraph, same store | kg ÷ same "
+            "| pyoxigraph, own store | rdflib | rdflib ÷ kg |"
+        )
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        worst, worst_name, over = 0.0, "", []
         for name in query_names:
             kg = _find(records, "kg", size, "query", name)
+            paired = _find(records, "kg", size, "query-raw", name)
             raw = _find(records, "pyoxigraph", size, "query", name)
             rdf = _find(records, "rdflib", size, "query", name)
-            counts = {r.get("value") for r in (kg, raw, rdf) if r and r.get("seconds") is not None}
+            done = (kg, paired, raw, rdf)
+            counts = {r.get("value") for r in done if r and r.get("seconds") is not None}
             rows = "/".join(str(c) for c in sorted(counts, key=str)) if counts else "?"
             if len(counts) > 1:
                 rows += " (differ!)"
             out.append(
-                f"| {name} | {rows} | {_fmt_s(kg, 1000, 1)} | {_fmt_s(raw, 1000, 1)} | "
-                f"{_fmt_s(rdf, 1000, 0)} | {_ratio(kg, raw)} | {_ratio(rdf, kg)} |"
+                f"| {name} | {rows} | {_fmt_s(kg, 1000, 1)} | {_fmt_s(paired, 1000, 1)} | "
+                f"{_ratio(kg, paired)} | {_fmt_s(raw, 1000, 1)} | {_fmt_s(rdf, 1000, 0)} | "
+                f"{_ratio(rdf, kg)} |"
             )
-            if _seconds(kg) and _seconds(raw) and name != "cq01*":
-                # Sub-millisecond queries: the ratio of two noise-level figures means little.
-                worst = max(worst, (_seconds(kg) - 0.001) / _seconds(raw))
+            if _seconds(kg) and _seconds(paired) and name != "cq01*":
+                ratio = _seconds(kg) / _seconds(paired)
+                if ratio > worst:
+                    worst, worst_name = ratio, name
+                # Rule: within 1.5x, or within 1 ms (a sub-millisecond query's ratio is noise).
+                if _seconds(kg) > TARGETS["query_ratio"] * _seconds(paired) + 0.001:
+                    over.append(name)
         if size == "1M":
             targets.append(
                 {
-                    "target": "competency queries within 1.5× of raw pyoxigraph at 1M",
-                    "value": f"worst kg ÷ pyoxigraph {worst:.2f}× (1 ms allowed for conversion)",
-                    "met": worst <= TARGETS["query_ratio"],
+                    "target": "competency queries within 1.5× of raw pyoxigraph at 1M "
+                    "(or within 1 ms)",
+                    "value": f"worst kg ÷ pyoxigraph on the same store {worst:.2f}× "
+                    f"({worst_name}); over the limit: {', '.join(over) or 'none'}",
+                    "met": not over,
                 }
             )
     # export
@@ -686,39 +711,50 @@ def report(records: list[dict], info: dict, sizes: list[str]) -> tuple[str, list
     # analytics
     out.append("\n### Analytics on the IRI-link graph (s)\n")
     out.append(
-        "| edges | nodes | algorithm | kg fast path (from networkx, incl. conversion) | "
-        "raw igraph | networkx | networkx ÷ kg |"
+        "| edges | nodes | algorithm | kg fast path, graph converted once | kg fast path from "
+        "networkx (incl. conversion) | raw igraph | networkx | networkx ÷ kg from networkx |"
     )
-    out.append("|---|---:|---|---:|---:|---:|---:|")
+    out.append("|---|---:|---|---:|---:|---:|---:|---:|")
     for size in sizes:
         graph = _find(records, "networkx", size, "count", "graph")
         nodes = f"{graph['nodes']:,}" if graph else "?"
         convert = _find(records, "kg-fast", size, "analytics", "convert")
-        out.append(f"| {size} | {nodes} | nx → igraph conversion | {_fmt_s(convert)} | – | – | – |")
+        out.append(
+            f"| {size} | {nodes} | networkx → igraph conversion | {_fmt_s(convert)} "
+            "| – | – | – | – |"
+        )
         for algorithm in ("pagerank", "louvain", "leiden", "betweenness"):
             kg = _find(records, "kg-fast", size, "analytics", algorithm)
+            kg_nx = _find(records, "kg-fast", size, "analytics-nx", algorithm)
             ig = _find(records, "igraph", size, "analytics", algorithm)
             nxr = _find(records, "networkx", size, "analytics", algorithm)
             label = algorithm
             if algorithm == "betweenness":
                 exact = SIZES[size] <= EXACT_BETWEENNESS_EDGES
                 label += " (exact)" if exact else f" ({PIVOTS} pivots)"
+            if algorithm == "louvain":
+                label += " (networkx's algorithm)"
             out.append(
-                f"| {size} | {nodes} | {label} | {_fmt_s(kg)} | {_fmt_s(ig)} | {_fmt_s(nxr)} | "
-                f"{_ratio(nxr, kg)} |"
+                f"| {size} | {nodes} | {label} | {_fmt_s(kg)} | {_fmt_s(kg_nx)} | {_fmt_s(ig)} | "
+                f"{_fmt_s(nxr)} | {_ratio(nxr, kg_nx if kg_nx else kg)} |"
             )
         if size == "1M":
-            pr = _seconds(_find(records, "kg-fast", size, "analytics", "pagerank"))
-            lv = _seconds(_find(records, "kg-fast", size, "analytics", "louvain"))
-            ld = _seconds(_find(records, "kg-fast", size, "analytics", "leiden"))
-            community = min((x for x in (lv, ld) if x), default=None)
+            pr = _seconds(_find(records, "kg-fast", size, "analytics-nx", "pagerank"))
+            ld = _seconds(_find(records, "kg-fast", size, "analytics-nx", "leiden"))
+            pr1 = _seconds(_find(records, "kg-fast", size, "analytics", "pagerank"))
+            ld1 = _seconds(_find(records, "kg-fast", size, "analytics", "leiden"))
+            measured = all(x is not None for x in (pr, ld, pr1, ld1))
             targets.append(
                 {
-                    "target": "PageRank and communities at 1M edges under 5 s",
-                    "value": f"PageRank {pr:.1f} s, Louvain {lv:.1f} s, Leiden {ld:.1f} s"
-                    if pr and lv and ld
-                    else "not measured",
-                    "met": bool(pr and community and pr < 5 and community < 5),
+                    "target": "PageRank and communities at 1M edges under 5 s (from a networkx "
+                    "graph, conversion included)",
+                    "value": (
+                        f"PageRank {pr:.1f} s, communities (Leiden) {ld:.1f} s; on a graph "
+                        f"converted once {pr1:.1f} s and {ld1:.1f} s"
+                        if measured
+                        else "not measured"
+                    ),
+                    "met": bool(measured and pr < 5 and ld < 5),
                 }
             )
     # memory

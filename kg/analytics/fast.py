@@ -23,6 +23,7 @@ the reference, below it).
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Hashable
 from contextlib import contextmanager
@@ -68,14 +69,38 @@ def is_large(G: nx.Graph) -> bool:
 
 
 def int_graph(G: nx.Graph) -> IntGraph:
-    """Convert once: vertices in ``G``'s node order, one undirected edge per related pair."""
+    """Convert once: vertices in ``G``'s node order, one undirected edge per related pair.
+
+    Pass the result instead of ``G`` to several of these functions to pay for it once (for a
+    million edges the conversion costs more than PageRank itself).
+    """
     import igraph
 
     nodes = tuple(G)
-    index = {node: i for i, node in enumerate(nodes)}
-    edges = [(index[u], index[v]) for u, v in G.edges() if u != v]
-    graph = igraph.Graph(n=len(nodes), edges=edges, directed=False)
-    if G.is_multigraph() or G.is_directed():
+    index = {node: i for i, node in enumerate(nodes)}.__getitem__
+    sources: list[int] = []
+    targets: list[int] = []
+    add_source, add_target = sources.append, targets.append
+    # Walking the adjacency directly beats G.edges(), and the collector has nothing to find
+    # among a million fresh ints: pausing it saves a further fifth.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        directed = G.is_directed()
+        for u, neighbours in G.adjacency():
+            iu = index(u)
+            for v in neighbours:
+                iv = index(v)
+                if iv > iu or (directed and iv < iu):
+                    add_source(iu)
+                    add_target(iv)
+        graph = igraph.Graph(
+            n=len(nodes), edges=list(zip(sources, targets, strict=True)), directed=False
+        )
+    finally:
+        if collecting:
+            gc.enable()
+    if G.is_multigraph() or directed:
         graph.simplify(multiple=True, loops=True)
     return IntGraph(nodes=nodes, graph=graph)
 
