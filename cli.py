@@ -195,6 +195,8 @@ _json_option = click.option(
 
 
 def _query_graph(ctx: click.Context, infer: bool = False, no_cache: bool = False):
+    if not infer and _store_is_oxigraph(ctx):  # scale: --store oxigraph[:PATH], kg/store.py
+        return _open_store(ctx, no_cache=no_cache).as_rdflib()
     from kg.cache import cached_graph
 
     return cached_graph(_project(ctx), infer=infer, use_cache=not no_cache)
@@ -577,7 +579,12 @@ def export(
     from kg.export import render
     from kg.load import load
 
-    data = render(format_name, load(_project(ctx)))
+    if _store_is_oxigraph(ctx):  # scale: pyoxigraph writes RDF from the store (kg/store.py)
+        with _open_store(ctx) as store:
+            rdf = format_name in ("turtle", "ntriples")
+            data = store.serialize(format_name) if rdf else render(format_name, store.as_rdflib())
+    else:
+        data = render(format_name, load(_project(ctx)))
     if output is None:
         stream = click.get_binary_stream("stdout")
         stream.write(data)
@@ -1355,6 +1362,11 @@ def _store_spec(ctx: click.Context) -> str | None:
     return ctx.find_root().obj.get("store")
 
 
+def _store_is_oxigraph(ctx: click.Context) -> bool:
+    spec = _store_spec(ctx)
+    return spec is not None and spec.strip().lower().startswith("oxigraph")
+
+
 def _open_store(ctx: click.Context, *, curated: bool = True, no_cache: bool = False):
     """Open the --store store, with the project's curated graph in it when ``curated``.
 
@@ -1363,6 +1375,9 @@ def _open_store(ctx: click.Context, *, curated: bool = True, no_cache: bool = Fa
     from kg.store import open_store
 
     store = open_store(_store_spec(ctx))
+    # Closed with the command, so an on-disk store's lock is free for the next one even when
+    # several commands run in one process (tests, scripts calling cli.main).
+    ctx.call_on_close(store.close)
     if curated:
         store.use_curated(_project(ctx), use_cache=not no_cache)
     return store

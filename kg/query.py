@@ -195,6 +195,11 @@ def parse_query(text: str, *, source: str = "query") -> ParsedQuery:
 
 def run_query(graph: Graph, parsed: ParsedQuery) -> QueryResult:
     """Evaluate ``parsed`` over ``graph`` and materialise the answer."""
+    # scale: a graph over a pyoxigraph store (kg.store, --store oxigraph) is answered by
+    # pyoxigraph itself, not by rdflib's evaluator walking its triples.
+    store = getattr(graph, "kg_store", None)
+    if store is not None:
+        return store.query(parsed.text, source=parsed.source).to_query_result()
     try:
         result = graph.query(parsed.prepared)
         if parsed.kind == "ASK":

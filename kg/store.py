@@ -855,10 +855,15 @@ class OxigraphStore(Store):
         self._save_manifest()
 
     def close(self) -> None:
+        """Flush and let go of the database (its lock is freed once nothing refers to it,
+        rdflib views from :meth:`as_rdflib` included: they stop working)."""
         store = getattr(self, "ox", None)
         if store is not None and self.path is not None and not self.read_only:
             with contextlib.suppress(OSError):
                 store.flush()
+        for view in getattr(self, "_views", ()):
+            view._store = None
+        self._views = []
         self.ox = None
 
     def _graph_node(self, iri: str):
@@ -1013,7 +1018,10 @@ class OxigraphStore(Store):
         """An rdflib ``Graph`` over the default graph (oxrdflib: nothing is copied)."""
         from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-        graph = Graph(store=_kg_oxrdflib()(store=self.ox), identifier=DATASET_DEFAULT_GRAPH_ID)
+        view = _kg_oxrdflib()(store=self.ox)
+        self._views = [*getattr(self, "_views", []), view]
+        graph = Graph(store=view, identifier=DATASET_DEFAULT_GRAPH_ID)
+        graph.kg_store = self  # kg.query.run_query hands SPARQL to pyoxigraph through this
         return bind_prefixes(graph)
 
 

@@ -376,3 +376,42 @@ def test_on_disk_store_persists_between_cli_calls(tmp_path):
         loads = opened.manifest()["loads"]
         assert [Path(entry["file"]).name for entry in loads] == ["a.nt", "b.nt"]
         assert loads[1]["triples"] == 1  # checked first (the store was not empty): counted
+
+
+# -- the CLI on --store oxigraph:PATH -------------------------------------------------------------
+
+
+def _bindings(output: str) -> set:
+    data = json.loads(output)
+    return {
+        tuple(sorted((k, v["value"]) for k, v in row.items()))
+        for row in data["results"]["bindings"]
+    }
+
+
+def test_cli_query_ask_and_export_on_the_oxigraph_store(tmp_path, monkeypatch):
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    runner = CliRunner()
+    store = ["--store", f"oxigraph:{tmp_path / 'kg.store'}"]
+    query = "SELECT ?m WHERE { ?m org:memberOf kg:pytorch-foundation }"
+    memory = runner.invoke(cli, ["query", "--format", "json", query])
+    oxigraph = runner.invoke(cli, [*store, "query", "--format", "json", query])
+    assert memory.exit_code == 0, memory.output
+    assert oxigraph.exit_code == 0, oxigraph.output
+    assert _bindings(oxigraph.stdout) == _bindings(memory.stdout)
+    assert ("m", KG + "huawei") in {pair for row in _bindings(memory.stdout) for pair in row}
+
+    asked = runner.invoke(cli, [*store, "ask", "cq12", "--format", "csv"])
+    assert asked.exit_code == 0, asked.output
+    assert KG + "jensen-huang" in asked.stdout
+
+    exported = runner.invoke(cli, [*store, "export", "-f", "ntriples"])
+    assert exported.exit_code == 0, exported.output
+    parsed = list(pyoxigraph.parse(exported.stdout_bytes, format=pyoxigraph.RdfFormat.N_TRIPLES))
+    assert len(parsed) == _curated_size()
+
+
+def _curated_size() -> int:
+    store = MemoryStore()
+    store.use_curated(default_project())
+    return len(store)
