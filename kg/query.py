@@ -42,6 +42,7 @@ __all__ = [
     "infer_closure",
     "parse_query",
     "run_query",
+    "walk_algebra",
     "term_text",
 ]
 
@@ -123,14 +124,15 @@ def _update_keyword(text: str) -> str | None:
     return None
 
 
-def _walk(node: Any) -> Iterable[Any]:
+def walk_algebra(node: Any) -> Iterable[Any]:
+    """Every node of a parsed query's algebra tree, depth first (to find SERVICE, FROM…)."""
     yield node
     if isinstance(node, dict):
         for value in node.values():
-            yield from _walk(value)
+            yield from walk_algebra(value)
     elif isinstance(node, list | tuple):
         for value in node:
-            yield from _walk(value)
+            yield from walk_algebra(value)
 
 
 def _undeclared_prefix(text: str, message: str, source: str) -> str:
@@ -176,7 +178,7 @@ def parse_query(text: str, *, source: str = "query") -> ParsedQuery:
         prepared = translateQuery(tree, initNs=PREFIXES)
     except Exception as exc:  # rdflib raises bare Exceptions for unknown prefixes and the like
         raise QueryError(_undeclared_prefix(text, str(exc), source)) from None
-    for node in _walk(prepared.algebra):
+    for node in walk_algebra(prepared.algebra):
         name = getattr(node, "name", None)
         if name == "ServiceGraphPattern":
             raise QueryError(

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import rdflib.plugins.sparql
 from rdflib import Dataset, Graph, URIRef
@@ -32,7 +31,7 @@ from rdflib.query import Result
 
 from .errors import QueryError
 from .load import PREFIXES, bind_prefixes
-from .query import ParsedQuery, QueryResult, format_result, parse_query
+from .query import ParsedQuery, QueryResult, format_result, parse_query, walk_algebra
 from .remote import KG_GRAPH_IRI
 
 __all__ = [
@@ -295,16 +294,6 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def _walk(node: Any):
-    yield node
-    if isinstance(node, dict):
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list | tuple):
-        for value in node:
-            yield from _walk(value)
-
-
 def _without_dataset_clause(text: str) -> ParsedQuery | None:
     """``text`` prepared with its FROM / FROM NAMED dropped, if that is its only problem.
 
@@ -321,7 +310,8 @@ def _without_dataset_clause(text: str) -> ParsedQuery | None:
         return None
     if not prepared.algebra.get("datasetClause"):
         return None
-    if any(getattr(n, "name", None) == "ServiceGraphPattern" for n in _walk(prepared.algebra)):
+    nodes = walk_algebra(prepared.algebra)
+    if any(getattr(node, "name", None) == "ServiceGraphPattern" for node in nodes):
         return None
     prepared.algebra["datasetClause"] = None
     kind = prepared.algebra.name.replace("Query", "").upper()
