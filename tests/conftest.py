@@ -12,19 +12,40 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = REPO.parent / "shared"
 
 
+def copy_project(root: Path, facts_dir: Path | None = None) -> Path:
+    """A project at ``root``: a copy of the real ontology, plus a copy of ``facts_dir`` if given."""
+    shutil.copytree(REPO / "ontology", root / "ontology")
+    if facts_dir is None:
+        (root / "facts").mkdir(parents=True)
+    else:
+        shutil.copytree(facts_dir, root / "facts")
+    return root
+
+
 @pytest.fixture
 def make_project(tmp_path):
     """Return a function building a project (real ontology + given facts files) under tmp_path."""
 
     def make(facts: dict[str, str]) -> Path:
-        root = tmp_path / "project"
-        shutil.copytree(REPO / "ontology", root / "ontology")
-        (root / "facts").mkdir(parents=True)
+        root = copy_project(tmp_path / "project")
         for name, text in facts.items():
             (root / "facts" / name).write_text(text, encoding="utf-8")
         return root
 
     return make
+
+
+def cli_ok(result) -> str:
+    """A CliRunner result that succeeded; its stdout."""
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def cli_error(result, code: int = 2) -> str:
+    """A CliRunner result that failed cleanly: the exit code, no traceback; its stderr."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    return result.stderr
 
 
 def _oxigraph_term(node):

@@ -246,13 +246,18 @@ def _edges(G, drop=("id",)) -> Counter:
 
 
 @pytest.mark.parametrize("which", ["small", "real"])
-def test_graphml_reads_back_in_networkx(which, request, tmp_path):
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_graph_formats_read_back_in_networkx(fmt, which, request, tmp_path):
     import networkx as nx
 
+    write, read = {
+        "graphml": (export.to_graphml, nx.read_graphml),
+        "gexf": (export.to_gexf, nx.read_gexf),
+    }[fmt]
     loaded = request.getfixturevalue(which)
-    path = tmp_path / "g.graphml"
-    path.write_bytes(export.to_graphml(loaded))
-    expected, actual = entity_graph(loaded.graph), nx.read_graphml(path)
+    path = tmp_path / f"g.{fmt}"
+    path.write_bytes(write(loaded))
+    expected, actual = entity_graph(loaded.graph), read(path)
     assert actual.is_directed()
     assert (actual.number_of_nodes(), actual.number_of_edges()) == (
         expected.number_of_nodes(),
@@ -282,23 +287,6 @@ def test_graphml_reads_back_in_igraph(small, tmp_path):
     ids = actual.vs["id"]
     triples = sorted((ids[e.source], e["predicate"], ids[e.target]) for e in actual.es)
     assert triples == sorted((u, k, v) for u, v, k in expected.edges(keys=True))
-
-
-@pytest.mark.parametrize("which", ["small", "real"])
-def test_gexf_reads_back_in_networkx(which, request, tmp_path):
-    import networkx as nx
-
-    loaded = request.getfixturevalue(which)
-    path = tmp_path / "g.gexf"
-    path.write_bytes(export.to_gexf(loaded))
-    expected, actual = entity_graph(loaded.graph), nx.read_gexf(path)
-    assert actual.is_directed()
-    assert (actual.number_of_nodes(), actual.number_of_edges()) == (
-        expected.number_of_nodes(),
-        expected.number_of_edges(),
-    )
-    assert _nodes(actual) == _nodes(expected)
-    assert _edges(actual) == _edges(expected)
 
 
 def _read_csv(data: bytes) -> list[dict[str, str]]:

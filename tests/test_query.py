@@ -10,7 +10,7 @@ import pickle
 import pyoxigraph
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, cli_error, cli_ok
 
 from cli import QUERY_FORMATS, cli
 from kg import cache as kgcache
@@ -36,16 +36,13 @@ def kg(*args, input=None, facts=FACTS):
     )
 
 
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result.stdout
+ok = cli_ok
 
 
 def bad(result, code=2):
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    assert result.stderr.startswith("error: ")
-    return result.stderr
+    stderr = cli_error(result, code)
+    assert stderr.startswith("error: ")
+    return stderr
 
 
 # -- happy paths ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, cli_error, cli_ok
 
 from cli import cli
 from kg.catalog import bind, default_queries_dir, find_query, list_queries
@@ -32,15 +32,7 @@ def ask(*args, queries=QUERIES):
     )
 
 
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def bad(result, code=2):
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    return result.stderr
+ok, bad = cli_ok, cli_error
 
 
 def csv_rows(text):

@@ -28,7 +28,7 @@ import pytest
 from click.testing import CliRunner
 from rdflib import BNode, Graph, Literal, URIRef
 
-from tests.conftest import REPO, assert_isomorphic
+from tests.conftest import assert_isomorphic, copy_project
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
 GRAPH = "https://w3id.org/aichip-kg/graph"
@@ -139,10 +139,7 @@ def oxigraph(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("remote-project")
-    shutil.copytree(REPO / "ontology", root / "ontology")
-    shutil.copytree(FIXTURES / "facts", root / "facts")
-    return root
+    return copy_project(tmp_path_factory.mktemp("remote-project"), FIXTURES / "facts")
 
 
 @pytest.fixture(scope="module")

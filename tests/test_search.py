@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, cli_ok
 
 from cli import cli
 from kg.cache import cached_graph
@@ -27,9 +27,7 @@ def kg(*args, facts=FACTS):
     return CliRunner().invoke(cli, [*root, *args])
 
 
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result.stdout
+ok = cli_ok
 
 
 def found(*text, facts=FACTS):

@@ -29,7 +29,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, SHARED, copy_project
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
 MANIFEST = SHARED / "reference" / "w3c-sparql11-protocol-manifest.ttl"
@@ -150,10 +150,7 @@ def start_server(root: Path | None, *args: str, log: Path) -> Server:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("serve-project")
-    shutil.copytree(REPO / "ontology", root / "ontology")
-    shutil.copytree(FIXTURES / "facts", root / "facts")
-    return root
+    return copy_project(tmp_path_factory.mktemp("serve-project"), FIXTURES / "facts")
 
 
 @pytest.fixture(scope="module")
