@@ -151,6 +151,22 @@ def competency_queries() -> list[tuple[str, str]]:
     return queries
 
 
+def _written(_: object, target: Path) -> int:
+    return target.stat().st_size
+
+
+def _raw_dump(store, form: str, target: Path) -> None:
+    """pyoxigraph's dump with the prefixes kg gives it, so that the output is the same."""
+    import pyoxigraph as ox
+
+    from kg.load import PREFIXES
+
+    default = ox.DefaultGraph()
+    store.dump(
+        str(target), format=getattr(ox.RdfFormat, form), from_graph=default, prefixes=PREFIXES
+    )
+
+
 def worker_kg(rec: Recorder, data: Path, scratch: Path) -> None:
     from kg.bulkload import load_files
     from kg.store import open_store
@@ -171,13 +187,20 @@ def worker_kg(rec: Recorder, data: Path, scratch: Path) -> None:
         rec.time("query-raw", name, lambda text=text: len(list(store.ox.query(text))))
     for fmt in ("turtle", "ntriples"):
         target = scratch / f"kg.{fmt}"
-
-        def dump(fmt=fmt, target=target):
-            with target.open("wb") as stream:
-                store.serialize(fmt, stream)
-            return target.stat().st_size
-
-        rec.time("export", fmt, dump, repeat=1)
+        rec.time(
+            "export",
+            fmt,
+            lambda fmt=fmt, target=target: _written(store.serialize(fmt, target), target),
+            repeat=1,
+        )
+        # pyoxigraph's own dump of the same store in this process: the paired baseline.
+        form = {"turtle": "TURTLE", "ntriples": "N_TRIPLES"}[fmt]
+        rec.time(
+            "export-raw",
+            fmt,
+            lambda form=form, target=target: _written(_raw_dump(store.ox, form, target), target),
+            repeat=1,
+        )
     store.close()
 
 
@@ -683,28 +706,30 @@ def report(records: list[dict], info: dict, sizes: list[str]) -> tuple[str, list
     # export
     out.append("\n### Export of the whole graph (s)\n")
     out.append(
-        "| size | format | kg `Store.serialize` | pyoxigraph `dump` | kg ÷ raw | "
-        "`rdflib.Graph.serialize` | kg canonical writer (rdflib) |"
+        "| size | format | kg `Store.serialize` | pyoxigraph `dump`, same store and output "
+        "| kg ÷ same | pyoxigraph `dump`, own store, no prefixes | `rdflib.Graph.serialize` "
+        "| kg canonical writer (rdflib) |"
     )
-    out.append("|---|---|---:|---:|---:|---:|---:|")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
     for size in sizes:
         worst = 0.0
         for fmt in ("turtle", "ntriples"):
             kg = _find(records, "kg", size, "export", fmt)
+            paired = _find(records, "kg", size, "export-raw", fmt)
             raw = _find(records, "pyoxigraph", size, "export", fmt)
             rdf = _find(records, "rdflib", size, "export", fmt)
             canon = _find(records, "rdflib", size, "export-canonical", fmt)
             out.append(
-                f"| {size} | {fmt} | {_fmt_s(kg)} | {_fmt_s(raw)} | {_ratio(kg, raw)} | "
-                f"{_fmt_s(rdf)} | {_fmt_s(canon)} |"
+                f"| {size} | {fmt} | {_fmt_s(kg)} | {_fmt_s(paired)} | {_ratio(kg, paired)} | "
+                f"{_fmt_s(raw)} | {_fmt_s(rdf)} | {_fmt_s(canon)} |"
             )
-            if _seconds(kg) and _seconds(raw):
-                worst = max(worst, _seconds(kg) / _seconds(raw))
+            if _seconds(kg) and _seconds(paired):
+                worst = max(worst, _seconds(kg) / _seconds(paired))
         if size == "1M":
             targets.append(
                 {
                     "target": "exports within 1.5× of pyoxigraph's serialiser at 1M",
-                    "value": f"worst {worst:.2f}×",
+                    "value": f"worst kg ÷ pyoxigraph on the same store {worst:.2f}×",
                     "met": 0 < worst <= TARGETS["export_ratio"],
                 }
             )

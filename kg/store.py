@@ -1004,10 +1004,16 @@ class OxigraphStore(Store):
         kind = scanned.kind if scanned.kind in ("CONSTRUCT", "DESCRIBE") else "CONSTRUCT"
         return StoreResult(kind, native=result)
 
-    def serialize(self, fmt: str = "turtle", output: IO[bytes] | None = None) -> bytes | None:
+    def serialize(
+        self, fmt: str = "turtle", output: IO[bytes] | Path | str | None = None
+    ) -> bytes | None:
+        """As :meth:`Store.serialize`; ``output`` may also be a path, which pyoxigraph then
+        writes itself (no Python call per buffer)."""
         import pyoxigraph as ox
 
         form = _ox_format(fmt)
+        if isinstance(output, Path):
+            output = str(output)
         if fmt in ("nquads", "trig"):
             graphs = [ox.DefaultGraph(), *self.user_graphs()]
             quads = (q for g in graphs for q in self.ox.quads_for_pattern(None, None, None, g))
