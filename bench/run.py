@@ -758,7 +758,7 @@ def report(records: list[dict], info: dict, sizes: list[str]) -> tuple[str, list
                 exact = SIZES[size] <= EXACT_BETWEENNESS_EDGES
                 label += " (exact)" if exact else f" ({PIVOTS} pivots)"
             if algorithm == "louvain":
-                label += " (networkx's algorithm)"
+                label += " (multilevel)"
             out.append(
                 f"| {size} | {nodes} | {label} | {_fmt_s(kg)} | {_fmt_s(kg_nx)} | {_fmt_s(ig)} | "
                 f"{_fmt_s(nxr)} | {_ratio(nxr, kg_nx if kg_nx else kg)} |"
