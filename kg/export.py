@@ -43,6 +43,7 @@ __all__ = [
     "FORMATS",
     "ExportFormat",
     "canonical_triples",
+    "ntriples_term",
     "context",
     "render",
     "to_cytoscape",
@@ -194,7 +195,8 @@ def _quote(text: str) -> str:
     )
 
 
-def _nt(term) -> str:
+def ntriples_term(term) -> str:
+    """One RDF term in N-Triples syntax (also valid Turtle and SPARQL TSV): always one line."""
     if isinstance(term, URIRef):
         return f"<{term}>"
     if isinstance(term, BNode):
@@ -209,7 +211,9 @@ def _nt(term) -> str:
 def to_ntriples(source: Source) -> bytes:
     """N-Triples, one triple per line, lines sorted (so ``diff`` and ``sort`` work)."""
     triples = canonical_triples(_graph(source))
-    lines = sorted(f"{_nt(s)} {_nt(p)} {_nt(o)} .\n" for s, p, o in triples)
+    lines = sorted(
+        f"{ntriples_term(s)} {ntriples_term(p)} {ntriples_term(o)} .\n" for s, p, o in triples
+    )
     return "".join(lines).encode("utf-8")
 
 

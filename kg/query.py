@@ -328,7 +328,11 @@ def _tsv_term(term: Any) -> str:
         return ""
     if isinstance(term, Literal) and term.datatype in (XSD.integer, XSD.decimal, XSD.double):
         return str(term)  # the abbreviated numeric form SPARQL TSV allows
-    return term.n3().replace("\t", "\\t")
+    from .export import ntriples_term
+
+    # Not term.n3(): it writes a literal with a newline as a multi-line """…""" string,
+    # which splits a TSV row. The N-Triples form escapes \t, \n and \r.
+    return ntriples_term(term)
 
 
 def _tsv(result: QueryResult) -> str:

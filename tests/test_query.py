@@ -358,3 +358,12 @@ def test_real_graph_infer_finds_gpus_and_npus_as_chips():
         pytest.skip("facts/ has no GPU or no NPU yet")
     chips = CliRunner().invoke(cli, [*real, "--infer", "SELECT ?c { ?c a aichip:Chip }"])
     assert gpu_ids | npu_ids <= set(ok(chips).split()[1:])
+
+
+def test_tsv_keeps_a_multiline_literal_on_one_row():
+    query = 'SELECT ?x ?y WHERE { VALUES (?x ?y) { ("two\\nlines\\tand a tab"@en 1) } }'
+    output = ok(kg(query, "--format", "tsv"))
+    assert output.splitlines() == ["?x\t?y", '"two\\nlines\\tand a tab"@en\t1']
+    parsed = pyoxigraph.parse_query_results(output.encode(), pyoxigraph.QueryResultsFormat.TSV)
+    (solution,) = list(parsed)
+    assert solution["x"].value == "two\nlines\tand a tab"
