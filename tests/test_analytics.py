@@ -348,6 +348,22 @@ def test_communities_two_cliques_and_modularity():
     assert result.modularity == pytest.approx(12 / 13 - 1 / 2, abs=1e-6)
     assert result.edges == 13 and result.singletons == 0
     assert communities(G) == result  # fixed seed: deterministic
+    assert result.method == "louvain (networkx)"
+
+
+def test_large_graphs_take_the_igraph_leiden_path(monkeypatch):
+    pytest.importorskip("igraph")
+    from kg.analytics import fast
+
+    _graph, G = fixture("cliques")
+    monkeypatch.setattr(fast, "LARGE_EDGES", 5)  # the 13-edge fixture now counts as large
+    result = communities(G)
+    assert result.method == "leiden (igraph)"
+    assert [tuple(m.node for m in c.members) for c in result.communities] == [
+        ("kg:alpha-1", "kg:alpha-2", "kg:alpha-3", "kg:alpha-4"),
+        ("kg:beta-1", "kg:beta-2", "kg:beta-3", "kg:beta-4"),
+    ]
+    assert result.modularity == pytest.approx(12 / 13 - 1 / 2, abs=1e-6)
 
 
 # --------------------------------------------------------------------------- paths
