@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conftest import stop_process
+
 __all__ = ["BrowserError", "Chromium", "Page", "find_chromium"]
 
 #: Flags the project guide asks for: no sandbox (root in CI), no GPU, and nothing that talks to
@@ -221,13 +223,8 @@ class Chromium:
             with contextlib.suppress(OSError):
                 self.socket.close()
             self.socket = None
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process, timeout=10)
         shutil.rmtree(self.profile, ignore_errors=True)
 
     def __enter__(self) -> Chromium:

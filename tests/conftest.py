@@ -102,3 +102,17 @@ def assert_isomorphic(expected, actual, limit: int = 20) -> None:
         f"graphs differ: {len(missing)} missing (-), {len(unexpected)} unexpected (+)\n"
         + "\n".join(lines)
     )
+
+
+def stop_process(process, timeout: float = 15) -> None:
+    """Terminate a child process politely, then kill it if it does not exit in time."""
+    import subprocess
+
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)

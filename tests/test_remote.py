@@ -28,7 +28,7 @@ import pytest
 from click.testing import CliRunner
 from rdflib import BNode, Graph, Literal, URIRef
 
-from tests.conftest import assert_isomorphic, copy_project
+from tests.conftest import assert_isomorphic, copy_project, stop_process
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
 GRAPH = "https://w3id.org/aichip-kg/graph"
@@ -85,12 +85,7 @@ class Oxigraph:
         return Graph().parse(data=body, format="nt")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
+        stop_process(self.process)
 
 
 def start_oxigraph(directory: Path, *extra: str) -> Oxigraph:

@@ -29,7 +29,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
-from tests.conftest import REPO, SHARED, copy_project
+from tests.conftest import REPO, SHARED, copy_project, stop_process
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
 MANIFEST = SHARED / "reference" / "w3c-sparql11-protocol-manifest.ttl"
@@ -98,13 +98,7 @@ class Server:
         return json.loads(body)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        stop_process(self.process)
 
 
 def _processes_mentioning(text: str) -> list[int]:
