@@ -377,6 +377,12 @@ _RANKS = {AICHIP.Preferred: 0, AICHIP.Normal: 1, AICHIP.Deprecated: 2}
 _RANK_NAMES = {0: "preferred", 1: "", 2: "deprecated"}
 
 
+def _quote_order(quote) -> tuple:
+    """Original-language Chinese quotes first (they are what the claims rest on), then English."""
+    preference = {"zh-hant": 0, "zh-hans": 1, "zh": 2}
+    return (preference.get((quote.language or "").lower(), 3), quote.language or "", str(quote))
+
+
 def _gather_notes(graph: Graph, wanted: set[str]) -> _Notes:
     figures: dict[str, list[tuple]] = defaultdict(list)
     sources: dict[str, set[URIRef]] = defaultdict(set)
@@ -404,7 +410,9 @@ def _gather_notes(graph: Graph, wanted: set[str]) -> _Notes:
             text = f"{name(p)}: {_number(o) if o.datatype in _NUMERIC else o}"
             figures[s_key].append(((1, rank, text), text))
         elif o_key is not None:
-            quote = graph.value(statement, AICHIP.quote)
+            # A statement may quote its source in several languages; graph.value() would pick
+            # one by store order, which varies between runs. Take the first in a fixed order.
+            quote = min(graph.objects(statement, AICHIP.quote), key=_quote_order, default=None)
             edge_claims[(s_key, curie(p), o_key)].append((rank, str(quote) if quote else "", refs))
 
     observation_classes = set(graph.transitive_subjects(RDFS.subClassOf, AICHIP.Observation))

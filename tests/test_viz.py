@@ -115,7 +115,9 @@ def test_output_is_deterministic_across_hash_seeds(tmp_path):
         "sys.stdout.write(hashlib.sha256(render_html(g).encode()).hexdigest())"
     )
     digests = set()
-    for seed in ("1", "2"):
+    # Several seeds: a choice that depends on set order (e.g. which of a statement's quotes in
+    # two languages is shown) agrees between two seeds by chance too often.
+    for seed in ("1", "2", "3", "4", "5", "6"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         result = subprocess.run(
             [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True
