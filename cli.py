@@ -1070,7 +1070,10 @@ def serve(
     from kg.serve import ServeConfig, make_server
     from kg.serve_exec import read_named_graphs, served_data
 
-    graph = cached_graph(_project(ctx), use_cache=not serve_no_cache)
+    if _store_is_oxigraph(ctx):  # scale: --store oxigraph[:PATH]
+        graph = _copy_of_store(ctx, no_cache=serve_no_cache)
+    else:
+        graph = cached_graph(_project(ctx), use_cache=not serve_no_cache)
     named = read_named_graphs(named_graphs) if named_graphs else None
     config = ServeConfig(
         host=host,
@@ -1360,6 +1363,25 @@ def _check_store_spec(value: str | None) -> str | None:
 def _store_spec(ctx: click.Context) -> str | None:
     """The --store value (or $KG_STORE), None for the default (rdflib in memory)."""
     return ctx.find_root().obj.get("store")
+
+
+def _copy_of_store(ctx: click.Context, *, no_cache: bool = False):
+    """The --store's triples (curated facts plus what `kg load` added) as an rdflib graph.
+
+    `kg serve` evaluates queries with rdflib in worker processes it can kill at the deadline; a
+    pyoxigraph store is not safe to share across fork, so the endpoint serves a copy, and the
+    store's lock is released at once for other commands.
+    """
+    from rdflib import Graph
+
+    from kg.load import bind_prefixes
+
+    store = _open_store(ctx, no_cache=no_cache)
+    graph = bind_prefixes(Graph())
+    for triple in store.as_rdflib():
+        graph.add(triple)
+    store.close()
+    return graph
 
 
 def _store_is_oxigraph(ctx: click.Context) -> bool:

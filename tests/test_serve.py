@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -975,3 +976,40 @@ def test_cli_graph_iri_mirrors_remote():
     from kg.remote import KG_GRAPH_IRI
 
     assert cli.KG_GRAPH_IRI == KG_GRAPH_IRI
+
+
+def test_serve_answers_from_the_oxigraph_store_with_loaded_data(tmp_path, monkeypatch):
+    """`kg --store oxigraph:PATH serve` serves the curated facts plus what `kg load` added."""
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    project = copy_project(tmp_path / "project", FIXTURES / "facts")
+    store = tmp_path / "store"
+    dump = tmp_path / "extra.nt"
+    dump.write_text(
+        "<https://w3id.org/aichip-kg/id/loaded-chip> "
+        '<http://www.w3.org/2000/01/rdf-schema#label> "Loaded chip"@en .\n',
+        encoding="utf-8",
+    )
+    loaded = CliRunner().invoke(
+        cli, ["--root", str(project), "--store", f"oxigraph:{store}", "load", str(dump)]
+    )
+    assert loaded.exit_code == 0, loaded.output
+    monkeypatch.setenv("KG_STORE", f"oxigraph:{store}")
+    server = start_server(project, log=tmp_path / "serve.log")
+    try:
+        query = urllib.parse.urlencode(
+            {"query": "SELECT ?l WHERE { kg:loaded-chip rdfs:label ?l }"}
+        )
+        with urllib.request.urlopen(f"{server.url}sparql?{query}", timeout=30) as response:
+            rows = json.load(response)["results"]["bindings"]
+        assert [row["l"]["value"] for row in rows] == ["Loaded chip"]
+        with urllib.request.urlopen(
+            f"{server.url}sparql?"
+            + urllib.parse.urlencode({"query": "ASK { ?m org:memberOf ?f }"}),
+            timeout=30,
+        ) as response:
+            assert json.load(response)["boolean"] is True  # the curated facts are there too
+    finally:
+        server.stop()
