@@ -26,29 +26,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-import networkx as nx  # noqa: E402
-from rdflib import RDF, RDFS, Graph, Literal, Namespace  # noqa: E402
+from _synthetic_viz import synthetic_graph  # noqa: E402
+from rdflib import Namespace  # noqa: E402
 
 AICHIP = Namespace("https://w3id.org/aichip-kg/ontology#")
 KG = Namespace("https://w3id.org/aichip-kg/id/")
 README = REPO / "bench" / "README.md"
 START, END = "<!-- kg-viewer:start -->", "<!-- kg-viewer:end -->"
-
-
-def synthetic_graph(nodes: int, seed: int = 3) -> Graph:
-    graph = Graph()
-    graph.parse(REPO / "ontology" / "aichip.ttl")
-    classes = [AICHIP.Company, AICHIP.GPU, AICHIP.NPU, AICHIP.Market, AICHIP.SoftwareFramework]
-    predicates = [AICHIP.competesWith, AICHIP.designedBy, AICHIP.supports, AICHIP.competesIn]
-    skeleton = nx.barabasi_albert_graph(nodes, 2, seed=seed)
-    for n in skeleton:
-        entity = KG[f"n{n}"]
-        graph.add((entity, RDF.type, classes[n % len(classes)]))
-        graph.add((entity, RDFS.label, Literal(f"Entity {n}", lang="en")))
-        graph.add((entity, RDFS.label, Literal(f"实体{n}", lang="zh-Hans")))
-    for i, (u, v) in enumerate(skeleton.edges()):
-        graph.add((KG[f"n{u}"], predicates[i % len(predicates)], KG[f"n{v}"]))
-    return graph
 
 
 def timed(function, runs: int) -> tuple[list[float], object]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from _synthetic_viz import synthetic_graph
 from click.testing import CliRunner
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 
@@ -49,22 +50,6 @@ def fixture_graph() -> Graph:
 @pytest.fixture(scope="module")
 def fixture_html(fixture_graph) -> str:
     return render_html(fixture_graph)
-
-
-def synthetic_graph(nodes: int, seed: int = 3) -> Graph:
-    """The ontology plus ``nodes`` companies, chips and markets linked by truthy triples."""
-    graph = Graph()
-    graph.parse(REPO / "ontology" / "aichip.ttl")
-    classes = [AICHIP.Company, AICHIP.GPU, AICHIP.NPU, AICHIP.Market, AICHIP.SoftwareFramework]
-    skeleton = nx.barabasi_albert_graph(nodes, 2, seed=seed)
-    for n in skeleton:
-        entity = KG[f"n{n}"]
-        graph.add((entity, RDF.type, classes[n % len(classes)]))
-        graph.add((entity, RDFS.label, Literal(f"Entity {n}", lang="en")))
-        graph.add((entity, RDFS.label, Literal(f"实体{n}", lang="zh-Hans")))
-    for u, v in skeleton.edges():
-        graph.add((KG[f"n{u}"], AICHIP.competesWith, KG[f"n{v}"]))
-    return graph
 
 
 # ---------------------------------------------------------------------------------------------
