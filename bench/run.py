@@ -223,32 +223,27 @@ def worker_kg_checked(rec: Recorder, data: Path, scratch: Path) -> None:
     store.close()
 
 
-def worker_kg_oxmem(rec: Recorder, data: Path, scratch: Path) -> None:
-    from kg.bulkload import load_files
-    from kg.store import open_store
+def _worker_kg_in_memory(spec: str, label: str):
+    """A worker timing kg's bulk load into an in-memory store of kind ``spec``."""
 
-    store = open_store("oxigraph")
-    rec.time(
-        "load",
-        "oxigraph-memory",
-        lambda: load_files(store, [data]) and len(store),
-        repeat=1,
-        limit=rec.timeout * 20,
-    )
+    def worker(rec: Recorder, data: Path, scratch: Path) -> None:
+        from kg.bulkload import load_files
+        from kg.store import open_store
+
+        store = open_store(spec)
+        rec.time(
+            "load",
+            label,
+            lambda: load_files(store, [data]) and len(store),
+            repeat=1,
+            limit=rec.timeout * 20,
+        )
+
+    return worker
 
 
-def worker_kg_memory(rec: Recorder, data: Path, scratch: Path) -> None:
-    from kg.bulkload import load_files
-    from kg.store import open_store
-
-    store = open_store("memory")
-    rec.time(
-        "load",
-        "rdflib-memory",
-        lambda: load_files(store, [data]) and len(store),
-        repeat=1,
-        limit=rec.timeout * 20,
-    )
+worker_kg_oxmem = _worker_kg_in_memory("oxigraph", "oxigraph-memory")
+worker_kg_memory = _worker_kg_in_memory("memory", "rdflib-memory")
 
 
 def worker_pyoxigraph(rec: Recorder, data: Path, scratch: Path) -> None:

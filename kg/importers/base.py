@@ -21,6 +21,7 @@ __all__ = [
     "IMPORTED_DIR",
     "CuratedFacts",
     "curated_values",
+    "live_statements",
     "import_problems",
     "load_curated",
     "same_value",
@@ -89,19 +90,27 @@ def import_problems(
     return tuple(p for p in combined.problems if p not in before)
 
 
-def curated_values(facts: Graph, subject: URIRef, predicate: URIRef) -> list[tuple[URIRef, object]]:
-    """(statement, value) for every non-deprecated statement claiming ``subject predicate ?``."""
-    found = []
-    for statement in facts.subjects(RDF.subject, subject):
+def live_statements(facts: Graph, predicate: URIRef, *, subject=None, obj=None):
+    """(statement, subject, object) of the non-deprecated statements claiming
+    ``subject predicate obj``, with either end left open."""
+    anchor = (RDF.subject, subject) if subject is not None else (RDF.object, obj)
+    for statement in facts.subjects(*anchor):
         if (statement, RDF.type, AICHIP.Statement) not in facts:
             continue
         if facts.value(statement, RDF.predicate) != predicate:
             continue
         if facts.value(statement, AICHIP.rank) == AICHIP.Deprecated:
             continue
-        value = facts.value(statement, RDF.object)
-        if value is not None:
-            found.append((statement, value))
+        yield statement, facts.value(statement, RDF.subject), facts.value(statement, RDF.object)
+
+
+def curated_values(facts: Graph, subject: URIRef, predicate: URIRef) -> list[tuple[URIRef, object]]:
+    """(statement, value) for every non-deprecated statement claiming ``subject predicate ?``."""
+    found = [
+        (statement, value)
+        for statement, _, value in live_statements(facts, predicate, subject=subject)
+        if value is not None
+    ]
     return sorted(found, key=lambda pair: str(pair[0]))
 
 

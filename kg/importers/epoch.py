@@ -39,7 +39,7 @@ from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
 from ..errors import ParseError
 from ..ns import AICHIP, KG
-from .base import curated_values, same_value
+from .base import curated_values, live_statements, same_value
 
 __all__ = [
     "CLASS_TABLE",
@@ -696,17 +696,11 @@ def _most_specific(classes: Iterable[URIRef]) -> URIRef | None:
 
 def _claimed(curated: Graph, predicate: URIRef, obj: URIRef) -> list[URIRef]:
     """Subjects of the non-deprecated statements claiming ``? predicate obj``."""
-    found = set()
-    for statement in curated.subjects(RDF.object, obj):
-        if (statement, RDF.type, AICHIP.Statement) not in curated:
-            continue
-        if curated.value(statement, RDF.predicate) != predicate:
-            continue
-        if curated.value(statement, AICHIP.rank) == AICHIP.Deprecated:
-            continue
-        subject = curated.value(statement, RDF.subject)
-        if isinstance(subject, URIRef):
-            found.add(subject)
+    found = {
+        subject
+        for _, subject, _ in live_statements(curated, predicate, obj=obj)
+        if isinstance(subject, URIRef)
+    }
     return sorted(found, key=str)
 
 
