@@ -29,9 +29,14 @@ from rdflib.namespace import XSD
 from .errors import QueryError
 from .load import PREFIXES, bind_prefixes
 
+#: Relative IRIs in a query resolve against the project's entity namespace (``<huawei>`` is
+#: ``kg:huawei``), whichever engine evaluates it, so no answer ever holds a relative IRI.
+QUERY_BASE = PREFIXES["kg"]
+
 __all__ = [
     "FORMATS",
     "GRAPH_FORMATS",
+    "QUERY_BASE",
     "SOLUTION_FORMATS",
     "ParsedQuery",
     "QueryResult",
@@ -175,7 +180,7 @@ def parse_query(text: str, *, source: str = "query") -> ParsedQuery:
         detail = f"{exc.msg}, found {found}" if found else exc.msg
         raise QueryError(f"{source}:{exc.lineno}:{exc.col}: syntax error: {detail}") from None
     try:
-        prepared = translateQuery(tree, initNs=PREFIXES)
+        prepared = translateQuery(tree, base=QUERY_BASE, initNs=PREFIXES)
     except Exception as exc:  # rdflib raises bare Exceptions for unknown prefixes and the like
         raise QueryError(_undeclared_prefix(text, str(exc), source)) from None
     for node in walk_algebra(prepared.algebra):

@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import InputError
-from .serve_exec import Job, Reply, ServedData
+from .serve_exec import Job, Reply, Served
 from .serve_pool import WorkerPool
 
 __all__ = ["SparqlServer", "ServeConfig", "examples", "make_server", "parse_protocol"]
@@ -535,7 +535,7 @@ def _static_files(config: ServeConfig, example_list: list[dict[str, str]]) -> di
 
 
 def make_server(
-    served: ServedData,
+    served: Served,
     config: ServeConfig,
     *,
     example_list: list[dict[str, str]] | None = None,

@@ -20,28 +20,43 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
+from typing import Protocol
 
 import rdflib.plugins.sparql
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Dataset, Graph, URIRef, Variable
 from rdflib.query import Result
 
 from .errors import QueryError
 from .load import PREFIXES, bind_prefixes
-from .query import ParsedQuery, QueryResult, format_result, parse_query, walk_algebra
+from .query import (
+    QUERY_BASE,
+    ParsedQuery,
+    QueryResult,
+    format_result,
+    parse_query,
+    walk_algebra,
+)
 from .remote import KG_GRAPH_IRI
 
 __all__ = [
     "GRAPH_MEDIA_TYPES",
     "SOLUTION_MEDIA_TYPES",
+    "Answer",
     "Job",
     "Refusal",
     "Reply",
+    "Served",
     "ServedData",
+    "ask_answer",
+    "capped_graph",
+    "capped_solutions",
     "execute",
+    "unserved_graph",
     "negotiate",
     "read_named_graphs",
     "served_data",
@@ -127,9 +142,45 @@ class Reply:
         return cls(status, "text/plain; charset=utf-8", f"{line}\n".encode())
 
 
+@dataclass(frozen=True)
+class Answer:
+    """An evaluated query, capped: what is shown, whether rows were left out, and of how many
+    (``total`` is known for graphs only: counting solutions would mean computing them all)."""
+
+    result: QueryResult
+    truncated: bool = False
+    total: int | None = None
+
+
+class Served(Protocol):
+    """What the endpoint answers from: the project graph (also called ``graph_iri``) and
+    named graphs, evaluated by rdflib (:class:`ServedData`) or by pyoxigraph
+    (:class:`kg.serve_oxigraph.OxigraphServed`)."""
+
+    graph_iri: str
+
+    @property
+    def names(self) -> list[str]: ...
+
+    def answer(self, parsed: ParsedQuery, job: Job) -> Answer:
+        """Evaluate ``parsed`` over the dataset ``job`` names, capped at ``job.max_rows``;
+        :class:`Refusal` for a graph not served here."""
+        ...
+
+
+def unserved_graph(iri: str, names: list[str]) -> Refusal:
+    """The 400 for a protocol dataset naming a graph this endpoint does not hold."""
+    shown = ", ".join(f"<{name}>" for name in names)
+    return Refusal(
+        400,
+        f"graph <{iri}> is not served here, and this endpoint never fetches graphs; "
+        f"it serves {shown}",
+    )
+
+
 @dataclass
 class ServedData:
-    """The graphs the endpoint answers from.
+    """The graphs the endpoint answers from, evaluated by rdflib.
 
     ``dataset``'s default graph is the project graph, which queries may also name as
     ``graph_iri``; its named graphs are whatever else is served (none for a plain ``kg serve``).
@@ -153,12 +204,7 @@ class ServedData:
             return self.dataset.default_context
         graph = self.dataset.get_context(URIRef(iri))
         if iri not in self.names:
-            shown = ", ".join(f"<{name}>" for name in self.names)
-            raise Refusal(
-                400,
-                f"graph <{iri}> is not served here, and this endpoint never fetches graphs; "
-                f"it serves {shown}",
-            )
+            raise unserved_graph(iri, self.names)
         return graph
 
     def dataset_for(self, default: tuple[str, ...], named: tuple[str, ...]) -> Dataset:
@@ -182,6 +228,22 @@ class ServedData:
         while len(self._cache) > _DATASET_CACHE_SIZE:
             self._cache.popitem(last=False)
         return dataset
+
+    def answer(self, parsed: ParsedQuery, job: Job) -> Answer:
+        # Belt and braces: FROM is refused or stripped before evaluation, but if one ever
+        # reached rdflib it must not turn into a download.
+        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+        # The default graph is the project graph only; named graphs are reached through GRAPH.
+        rdflib.plugins.sparql.SPARQL_DEFAULT_GRAPH_UNION = False
+        dataset = self.dataset_for(job.default_graphs, job.named_graphs)
+        result = dataset.query(parsed.prepared)
+        if parsed.kind == "ASK":
+            return ask_answer(bool(result.askAnswer))
+        if parsed.kind == "SELECT":
+            variables = tuple(str(v) for v in result.vars or ())
+            return capped_solutions(variables, (tuple(row) for row in result), job.max_rows)
+        triples = result.graph if result.graph is not None else Graph()
+        return capped_graph(parsed.kind, triples, len(triples), job.max_rows)
 
 
 def served_data(
@@ -305,7 +367,7 @@ def _without_dataset_clause(text: str) -> ParsedQuery | None:
     from rdflib.plugins.sparql.parser import parseQuery
 
     try:
-        prepared = translateQuery(parseQuery(text), initNs=PREFIXES)
+        prepared = translateQuery(parseQuery(text), base=QUERY_BASE, initNs=PREFIXES)
     except Exception:
         return None
     if not prepared.algebra.get("datasetClause"):
@@ -340,29 +402,32 @@ def _prepare(text: str, protocol_dataset: bool) -> ParsedQuery:
 # -- evaluation and serialisation --------------------------------------------------------------
 
 
-def _capped_solutions(result: Result, limit: int) -> tuple[QueryResult, bool]:
-    variables = list(result.vars or ())
-    rows = [tuple(row) for row in islice(result, limit + 1)]
-    truncated = len(rows) > limit
-    rows = rows[:limit]
+def ask_answer(boolean: bool) -> Answer:
+    raw = Result("ASK")
+    raw.askAnswer = boolean
+    return Answer(QueryResult(kind="ASK", boolean=boolean, raw=raw))
+
+
+def capped_solutions(variables: tuple[str, ...], rows: Iterable[tuple], limit: int) -> Answer:
+    """The first ``limit`` of ``rows`` (tuples of rdflib terms, None when unbound)."""
+    shown = tuple(islice(rows, limit + 1))
+    truncated = len(shown) > limit
+    shown = shown[:limit]
     raw = Result("SELECT")
-    raw.vars = variables
+    raw.vars = [Variable(name) for name in variables]
     raw.bindings = [
-        {var: term for var, term in zip(variables, row, strict=True) if term is not None}
-        for row in rows
+        {var: term for var, term in zip(raw.vars, row, strict=True) if term is not None}
+        for row in shown
     ]
-    answer = QueryResult(
-        kind="SELECT", variables=tuple(str(v) for v in variables), rows=tuple(rows), raw=raw
-    )
-    return answer, truncated
+    answer = QueryResult(kind="SELECT", variables=variables, rows=shown, raw=raw)
+    return Answer(answer, truncated)
 
 
-def _capped_graph(kind: str, result: Result, limit: int) -> tuple[QueryResult, bool, int]:
-    source = result.graph if result.graph is not None else Graph()
-    total = len(source)
-    answer = bind_prefixes(Graph())
-    answer.addN((s, p, o, answer) for s, p, o in islice(source, limit))
-    return QueryResult(kind=kind, graph=answer, raw=result), total > limit, total
+def capped_graph(kind: str, triples: Iterable[tuple], total: int, limit: int) -> Answer:
+    """The first ``limit`` of ``total`` triples, as a graph with the project's prefixes."""
+    graph = bind_prefixes(Graph())
+    graph.addN((s, p, o, graph) for s, p, o in islice(triples, limit))
+    return Answer(QueryResult(kind=kind, graph=graph), total > limit, total)
 
 
 def _solutions_xml(result: QueryResult) -> bytes:
@@ -402,36 +467,22 @@ def _mark_truncated(body: bytes, fmt: str, limit: int, total: int | None) -> byt
     return body  # CSV, TSV, JSON-LD: the KG-Truncated header says it
 
 
-def execute(served: ServedData, job: Job) -> Reply:
+def execute(served: Served, job: Job) -> Reply:
     """Answer ``job`` from ``served``. Never fetches anything; MemoryError propagates."""
-    # Belt and braces: FROM is refused or stripped before evaluation, but if one ever reached
-    # rdflib it must not turn into a download.
-    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
-    # The default graph is the project graph only; named graphs are reached through GRAPH.
-    rdflib.plugins.sparql.SPARQL_DEFAULT_GRAPH_UNION = False
     try:
         parsed = _prepare(job.query, bool(job.default_graphs or job.named_graphs))
         fmt, media = negotiate(parsed.kind, job.accept, job.formats)
-        dataset = served.dataset_for(job.default_graphs, job.named_graphs)
+        answer = served.answer(parsed, job)
+        body = _serialise(answer.result, fmt)
     except Refusal as refusal:
         return Reply.error(refusal.status, refusal.message)
-    try:
-        result = dataset.query(parsed.prepared)
-        truncated, total = False, None
-        if parsed.kind == "ASK":
-            answer = QueryResult(kind="ASK", boolean=bool(result.askAnswer), raw=result)
-        elif parsed.kind == "SELECT":
-            answer, truncated = _capped_solutions(result, job.max_rows)
-        else:
-            answer, truncated, total = _capped_graph(parsed.kind, result, job.max_rows)
-        body = _serialise(answer, fmt)
     except MemoryError:
         raise
-    except Exception as exc:  # rdflib raises assorted errors while evaluating
+    except Exception as exc:  # the engines raise assorted errors while evaluating
         return Reply.error(500, f"query failed: {type(exc).__name__}: {exc}")
     headers: tuple[tuple[str, str], ...] = ()
-    if truncated:
-        body = _mark_truncated(body, fmt, job.max_rows, total)
+    if answer.truncated:
+        body = _mark_truncated(body, fmt, job.max_rows, answer.total)
         headers = (("KG-Truncated", "true"), ("KG-Max-Rows", str(job.max_rows)))
     return Reply(200, f"{media}; charset=utf-8", body, headers)
 

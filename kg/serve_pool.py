@@ -1,6 +1,6 @@
 """Query workers for ``kg serve``: processes that hold the graph and are killed at the deadline.
 
-rdflib evaluates a query in pure Python with no way to interrupt it from another thread, so each
+Neither rdflib nor pyoxigraph can interrupt a query from another thread, so each
 query runs in a worker process; when it overruns its deadline the worker is killed and replaced.
 
 Forking from the threaded HTTP server could deadlock a child (a lock held by another thread at
@@ -32,7 +32,7 @@ import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from .serve_exec import Job, Reply, ServedData, execute
+from .serve_exec import Job, Reply, Served, execute
 
 __all__ = ["PoolStats", "WorkerPool"]
 
@@ -113,7 +113,7 @@ def _cap_cpu(seconds: float) -> None:
         pass
 
 
-def _warm_up(served: ServedData) -> None:
+def _warm_up(served: Served) -> None:
     """Run one tiny query per format so every worker inherits the imports it needs."""
     probes = [
         Job("SELECT ?x WHERE { BIND(1 AS ?x) }", formats=(fmt,))
@@ -137,7 +137,7 @@ def _quiet_memory_errors(unraisable) -> None:
         sys.__unraisablehook__(unraisable)
 
 
-def _worker_main(fd: int, served: ServedData, memory_mb: int, cpu_seconds: float) -> None:
+def _worker_main(fd: int, served: Served, memory_mb: int, cpu_seconds: float) -> None:
     _die_with_parent()
     sys.unraisablehook = _quiet_memory_errors
     conn = Connection(fd)
@@ -166,7 +166,7 @@ def _worker_main(fd: int, served: ServedData, memory_mb: int, cpu_seconds: float
             os._exit(0)
 
 
-def _zygote_main(control: socket.socket, served: ServedData, memory_mb: int, cpu: float) -> None:
+def _zygote_main(control: socket.socket, served: Served, memory_mb: int, cpu: float) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     _die_with_parent()
@@ -213,7 +213,7 @@ class WorkerPool:
 
     def __init__(
         self,
-        served: ServedData,
+        served: Served,
         *,
         size: int = 2,
         timeout: float = 10.0,
@@ -221,7 +221,7 @@ class WorkerPool:
     ) -> None:
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
-        self._served: ServedData | None = served
+        self._served: Served | None = served
         self.size = size
         self.timeout = timeout
         self.memory_mb = memory_mb

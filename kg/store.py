@@ -44,6 +44,7 @@ from rdflib.namespace import XSD
 from .errors import InputError, KGError, QueryError
 from .load import PREFIXES, bind_prefixes
 from .project import Project
+from .query import QUERY_BASE
 
 __all__ = [
     "CURATED_GRAPH",
@@ -57,8 +58,13 @@ __all__ = [
     "StoreResult",
     "StoreSpec",
     "open_store",
+    "ox_query_error",
     "parse_spec",
+    "rows_from_ox",
     "scan_query",
+    "term_from_ox",
+    "term_to_ox",
+    "triple_from_ox",
 ]
 
 STORE_ENV = "KG_STORE"
@@ -141,7 +147,7 @@ def _language(tag: str) -> str:
     return "-".join(out)
 
 
-def _from_ox(term: Any) -> Any:
+def term_from_ox(term: Any) -> Any:
     """A pyoxigraph term as the rdflib term rdflib's own parser would make."""
     convert = _FROM_OX.get(type(term))
     if convert is None:
@@ -154,6 +160,15 @@ def _from_ox(term: Any) -> Any:
     return convert(term)
 
 
+def triple_from_ox(statement: Any) -> tuple[Any, Any, Any]:
+    """A pyoxigraph Triple or Quad's subject, predicate and object as rdflib terms."""
+    return (
+        term_from_ox(statement.subject),
+        term_from_ox(statement.predicate),
+        term_from_ox(statement.object),
+    )
+
+
 def _literal_from_ox(term: Any) -> Literal:
     if term.language:
         return Literal(term.value, lang=_language(term.language))
@@ -163,7 +178,7 @@ def _literal_from_ox(term: Any) -> Literal:
     return Literal(term.value, datatype=URIRef(datatype))
 
 
-def _convert_rows(solutions: Iterable[Any], width: int) -> tuple[tuple[Any, ...], ...]:
+def rows_from_ox(solutions: Iterable[Any], width: int) -> tuple[tuple[Any, ...], ...]:
     """Solutions as tuples of rdflib terms. Answers repeat terms (a label per row, the same
     source…), and an rdflib Literal costs far more to build than a lookup, so each distinct
     term is converted once per answer."""
@@ -175,7 +190,7 @@ def _convert_rows(solutions: Iterable[Any], width: int) -> tuple[tuple[Any, ...]
             term = solution[i]
             converted = memo.get(term, memo)
             if converted is memo:
-                converted = memo[term] = _from_ox(term)
+                converted = memo[term] = term_from_ox(term)
             row.append(converted)
         rows.append(tuple(row))
     return tuple(rows)
@@ -194,7 +209,7 @@ def _init_from_ox() -> None:
     _FROM_OX[ox.DefaultGraph] = lambda term: None
 
 
-def _to_ox(term: Any) -> Any:
+def term_to_ox(term: Any) -> Any:
     import pyoxigraph as ox
 
     if isinstance(term, URIRef):
@@ -295,7 +310,7 @@ def _check_refusals(text: str, source: str) -> ScannedQuery:
     return scanned
 
 
-def _ox_query_error(exc: Exception, text: str, source: str) -> QueryError:
+def ox_query_error(exc: Exception, text: str, source: str) -> QueryError:
     """pyoxigraph's ``error at L:C: …`` as ``source:L:C: syntax error: …`` (prefix named)."""
     message = str(exc)
     match = re.match(r"error at (\d+):(\d+): (.*)", message, re.S)
@@ -462,7 +477,7 @@ class StoreResult:
                 self._rows = ()
             else:
                 native, self._native = self._native, None
-                self._rows = _convert_rows(native, len(self.variables))
+                self._rows = rows_from_ox(native, len(self.variables))
         return self._rows
 
     @property
@@ -474,7 +489,7 @@ class StoreResult:
             if self._native is not None:
                 native, self._native = self._native, None
                 for t in native:
-                    graph.add((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object)))
+                    graph.add(triple_from_ox(t))
             else:
                 for triple in self._triples or ():
                     graph.add(triple)
@@ -530,7 +545,7 @@ class StoreResult:
             if self._native is not None and name != "rdfxml":
                 native, self._native = self._native, None
                 return ox.serialize(native, format=_ox_format(name), prefixes=PREFIXES)
-            triples = [tuple(_to_ox(t) for t in triple) for triple in self.graph]
+            triples = [tuple(term_to_ox(t) for t in triple) for triple in self.graph]
             triples = [ox.Triple(*t) for t in sorted(triples, key=str)]
             return ox.serialize(triples, format=_ox_format(name), prefixes=PREFIXES)
         if fmt not in _RESULT_FORMATS:
@@ -570,7 +585,7 @@ def _rows_from_results(data: bytes, fmt: str, variables: tuple[str, ...]) -> tup
         return ()
     if fmt == "csv":
         return None
-    return tuple(tuple(_from_ox(s[v]) for v in variables) for s in parsed)
+    return tuple(tuple(term_from_ox(s[v]) for v in variables) for s in parsed)
 
 
 def _ox_format(name: str):
@@ -682,11 +697,11 @@ class MemoryStore(Store):
             kwargs["input"] = data
         add = self.graph.add
         for quad in ox.parse(**kwargs):
-            triple = (_from_ox(quad.subject), _from_ox(quad.predicate), _from_ox(quad.object))
+            triple = triple_from_ox(quad)
             if type(quad.graph_name) is ox.DefaultGraph:
                 add(triple)
             else:
-                self._named_graph(_from_ox(quad.graph_name)).add(triple)
+                self._named_graph(term_from_ox(quad.graph_name)).add(triple)
 
     def _named_graph(self, name: Any) -> Graph:
         from rdflib import Dataset
@@ -744,12 +759,12 @@ class MemoryStore(Store):
             import pyoxigraph as ox
 
             default = ox.DefaultGraph()
-            quads = [ox.Quad(*(_to_ox(t) for t in triple), default) for triple in self.graph]
+            quads = [ox.Quad(*(term_to_ox(t) for t in triple), default) for triple in self.graph]
             if self._named is not None:
                 for s, p, o, g in self._named.quads():
                     if g is not None and str(g) != "urn:x-rdflib:default":
-                        name = _to_ox(g.identifier if isinstance(g, Graph) else g)
-                        quads.append(ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), name))
+                        name = term_to_ox(g.identifier if isinstance(g, Graph) else g)
+                        quads.append(ox.Quad(term_to_ox(s), term_to_ox(p), term_to_ox(o), name))
             if fmt in ("nquads", "trig"):
                 data = ox.serialize(quads, format=_ox_format(fmt), prefixes=PREFIXES)
             else:
@@ -907,7 +922,7 @@ class OxigraphStore(Store):
         """Make ``curated`` the store's curated graph (see the module doc for the invariant)."""
         import pyoxigraph as ox
 
-        new = {ox.Triple(*(_to_ox(t) for t in triple)) for triple in curated}
+        new = {ox.Triple(*(term_to_ox(t) for t in triple)) for triple in curated}
         default = ox.DefaultGraph()
         old = self._triples_in(CURATED_GRAPH)
         shared = self._triples_in(SHARED_GRAPH)
@@ -970,7 +985,7 @@ class OxigraphStore(Store):
         import pyoxigraph as ox
 
         default = ox.DefaultGraph()
-        quads = [ox.Quad(*(_to_ox(t) for t in triple), default) for triple in graph]
+        quads = [ox.Quad(*(term_to_ox(t) for t in triple), default) for triple in graph]
         self.ox.extend(quads)
         return len(quads)
 
@@ -991,9 +1006,14 @@ class OxigraphStore(Store):
 
         scanned = _check_refusals(text, source)
         try:
-            result = self.ox.query(text, prefixes=PREFIXES, named_graphs=self.user_graphs() or None)
+            result = self.ox.query(
+                text,
+                base_iri=QUERY_BASE,
+                prefixes=PREFIXES,
+                named_graphs=self.user_graphs() or None,
+            )
         except SyntaxError as exc:
-            raise _ox_query_error(exc, text, source) from None
+            raise ox_query_error(exc, text, source) from None
         except (OSError, ValueError, RuntimeError) as exc:
             raise QueryError(f"{source}: query failed: {exc}") from None
         if isinstance(result, ox.QueryBoolean):
@@ -1053,10 +1073,7 @@ def _kg_oxrdflib() -> type:
                 quads = self._inner.quads_for_pattern(*to_ox_quad_pattern(triple_pattern, context))
             except (TypeError, ValueError):
                 return iter(())
-            return (
-                ((_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)), iter((context,)))
-                for q in quads
-            )
+            return ((triple_from_ox(q), iter((context,))) for q in quads)
 
         def query(self, query, initNs, initBindings, queryGraph, **kwargs):  # noqa: N803
             result = super().query(query, initNs, initBindings, queryGraph, **kwargs)

@@ -229,13 +229,13 @@ def test_store_from_environment(good, tmp_path, monkeypatch):
 
 
 def test_memory_stores_load_the_same_triples(good):
-    from kg.store import _from_ox
+    from kg.store import term_from_ox
 
     memory, oxigraph = open_store("memory"), open_store("oxigraph")
     load_files(memory, [good])
     load_files(oxigraph, [good])
     expected = {
-        tuple(_from_ox(t) for t in (q.subject, q.predicate, q.object))
+        tuple(term_from_ox(t) for t in (q.subject, q.predicate, q.object))
         for q in pyoxigraph.parse(path=str(good))
     }
     assert set(memory.graph) == expected

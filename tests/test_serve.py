@@ -14,6 +14,7 @@ import http.client
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -57,6 +58,7 @@ class Server:
     url: str
     root: Path
     log: Path
+    engine: str = "memory"  # the --store it evaluates on
 
     @property
     def host(self) -> str:
@@ -118,10 +120,12 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def start_server(root: Path | None, *args: str, log: Path) -> Server:
+def start_server(root: Path | None, *args: str, log: Path, store: str | None = None) -> Server:
     command = [sys.executable, "-m", "cli"]
     if root is not None:
         command += ["--root", str(root)]
+    if store is not None:
+        command += ["--store", store]
     command += ["serve", "--port", "0", "--no-cache", *args]
     with log.open("wb") as stderr:
         process = subprocess.Popen(
@@ -148,8 +152,13 @@ def project(tmp_path_factory) -> Path:
     return copy_project(tmp_path_factory.mktemp("serve-project"), FIXTURES / "facts")
 
 
-@pytest.fixture(scope="module")
-def server(project, tmp_path_factory):
+#: The engines a server evaluates with: rdflib (the default store) and pyoxigraph
+#: (`--store oxigraph`); the fixture servers run once per engine.
+ENGINES = ["memory", "oxigraph"]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def server(project, tmp_path_factory, request):
     """The main fixture server: W3C graphs served too, a short timeout, a small row cap."""
     log = tmp_path_factory.mktemp("serve-log") / "serve.log"
     running = start_server(
@@ -163,18 +172,30 @@ def server(project, tmp_path_factory):
         "--named-graphs",
         str(FIXTURES / "w3c-protocol-graphs.trig"),
         log=log,
+        store=request.param,
     )
+    running.engine = request.param
     yield running
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def cors_server(project, tmp_path_factory):
+@pytest.fixture(scope="module", params=ENGINES)
+def cors_server(project, tmp_path_factory, request):
     """A second server: --cors, one worker, a small memory cap."""
     log = tmp_path_factory.mktemp("serve-log") / "serve-cors.log"
     running = start_server(
-        project, "--cors", "--workers", "1", "--memory-mb", "100", "--timeout", "30", log=log
+        project,
+        "--cors",
+        "--workers",
+        "1",
+        "--memory-mb",
+        "100",
+        "--timeout",
+        "30",
+        log=log,
+        store=request.param,
     )
+    running.engine = request.param
     yield running
     running.stop()
 
@@ -520,9 +541,15 @@ def test_runaway_query_is_stopped(server, query):
     started = time.monotonic()
     status, _, body = server.query(query)
     took = time.monotonic() - started
-    assert status == 503, body
-    assert b"stopped" in body
-    assert took < TIMEOUT + 1.0, f"answered after {took:.2f} s"
+    if server.engine == "oxigraph" and query == CATASTROPHIC_REGEX:
+        # pyoxigraph's regular expressions (Rust's regex) run in linear time: no runaway.
+        assert status == 200, body
+        assert json.loads(body)["results"]["bindings"] == []
+        assert took < TIMEOUT, f"answered after {took:.2f} s"
+    else:
+        assert status == 503, body
+        assert b"stopped" in body
+        assert took < TIMEOUT + 1.0, f"answered after {took:.2f} s"
     status, _, body = server.query("ASK { kg:huawei a aichip:Company }")
     assert status == 200 and json.loads(body)["boolean"] is True
 
@@ -992,8 +1019,15 @@ def test_serve_answers_from_the_oxigraph_store_with_loaded_data(tmp_path, monkey
         '<http://www.w3.org/2000/01/rdf-schema#label> "Loaded chip"@en .\n',
         encoding="utf-8",
     )
+    quads = tmp_path / "extra.nq"
+    quads.write_text(
+        "<https://w3id.org/aichip-kg/id/loaded-chip> "
+        '<http://www.w3.org/2000/01/rdf-schema#comment> "in a named graph" <urn:x:extra> .\n',
+        encoding="utf-8",
+    )
     loaded = CliRunner().invoke(
-        cli, ["--root", str(project), "--store", f"oxigraph:{store}", "load", str(dump)]
+        cli,
+        ["--root", str(project), "--store", f"oxigraph:{store}", "load", str(dump), str(quads)],
     )
     assert loaded.exit_code == 0, loaded.output
     monkeypatch.setenv("KG_STORE", f"oxigraph:{store}")
@@ -1011,5 +1045,106 @@ def test_serve_answers_from_the_oxigraph_store_with_loaded_data(tmp_path, monkey
             timeout=30,
         ) as response:
             assert json.load(response)["boolean"] is True  # the curated facts are there too
+        # The store's named graphs are served too, reached with GRAPH or by name.
+        status, _, body = server.query("SELECT ?g ?c WHERE { GRAPH ?g { ?s rdfs:comment ?c } }")
+        rows = json.loads(body)["results"]["bindings"]
+        assert [(r["g"]["value"], r["c"]["value"]) for r in rows] == [
+            ("urn:x:extra", "in a named graph")
+        ]
+        status, _, body = server.query(
+            "ASK { kg:loaded-chip rdfs:label ?l }", params=[("default-graph-uri", "urn:x:extra")]
+        )
+        assert status == 200 and json.loads(body)["boolean"] is False
+        # The store is not held open: other kg commands can use it while the server runs.
+        listed = CliRunner().invoke(
+            cli, ["--root", str(project), "--store", f"oxigraph:{store}", "stats"]
+        )
+        assert listed.exit_code == 0, listed.output
     finally:
         server.stop()
+
+
+# -- the two engines agree ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def both_engines():
+    """The real curated graph served by rdflib and by pyoxigraph, evaluated in-process."""
+    from kg.cache import cached_graph
+    from kg.project import Project
+    from kg.serve_exec import served_data
+    from kg.serve_oxigraph import served_from_store
+    from kg.store import open_store
+
+    project = Project.at(REPO)
+    with open_store("oxigraph") as store:
+        store.use_curated(project)
+        oxigraph = served_from_store(store)
+    return served_data(cached_graph(project)), oxigraph
+
+
+def _json_rows(reply, unordered: tuple[str, ...] = ()) -> list[tuple]:
+    """Solutions as sorted tuples of JSON terms; the ``unordered`` variables (GROUP_CONCAT
+    results, whose order SPARQL leaves to the engine) compare as sets of their parts."""
+    assert reply.status == 200, reply.body
+    data = json.loads(reply.body)
+    if "boolean" in data:
+        return [(data["boolean"],)]
+    names = data["head"]["vars"]
+    rows = []
+    for row in data["results"]["bindings"]:
+        cells = []
+        for name in names:
+            term = dict(row.get(name) or {})
+            if name in unordered and "value" in term:
+                term["value"] = sorted(term["value"].split(" "))
+            cells.append(json.dumps(term, sort_keys=True))
+        rows.append(tuple(cells))
+    return sorted(rows)
+
+
+def test_engines_agree_on_every_competency_question(both_engines):
+    from kg.catalog import list_queries
+    from kg.serve_exec import Job, execute
+
+    rdflib_served, oxigraph_served = both_engines
+    queries = list_queries()
+    assert len(queries) >= 12
+    for named in queries:
+        job = Job(named.text, formats=("json",), max_rows=100_000)
+        concatenated = tuple(re.findall(r"GROUP_CONCAT\(.*?\)\s+AS\s+\?(\w+)", named.text, re.I))
+        expected = _json_rows(execute(rdflib_served, job), concatenated)
+        assert expected, f"{named.id}: no answer on rdflib, nothing to compare"
+        assert _json_rows(execute(oxigraph_served, job), concatenated) == expected, named.id
+
+
+def test_engines_agree_on_graphs_and_relative_iris(both_engines):
+    """CONSTRUCT answers are the same graph; `<huawei>` means kg:huawei on both engines."""
+    from kg.serve_exec import Job, execute
+
+    construct = Job("CONSTRUCT WHERE { <huawei> ?p ?o }", formats=("nt",))
+    graphs = []
+    for served in both_engines:
+        reply = execute(served, construct)
+        assert reply.status == 200, reply.body
+        graphs.append(Graph().parse(data=reply.body, format="nt"))
+    assert len(graphs[0]) > 10
+    assert set(graphs[0]) == set(graphs[1])
+    subjects = {str(s) for s in graphs[0].subjects()}
+    assert subjects == {"https://w3id.org/aichip-kg/id/huawei"}
+
+
+def test_oxigraph_engine_refuses_what_rdflib_refuses(both_engines):
+    from kg.serve_exec import Job, execute
+
+    _, oxigraph_served = both_engines
+    for query, status in [
+        ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", 400),
+        ("SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }", 400),
+        ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", 403),
+        ("SELECT * WHERE { ?s ?p }", 400),
+    ]:
+        reply = execute(oxigraph_served, Job(query))
+        assert reply.status == status, (query, reply.body)
+    reply = execute(oxigraph_served, Job("ASK { ?s ?p ?o }", default_graphs=("urn:nowhere",)))
+    assert reply.status == 400 and b"not served here" in reply.body
