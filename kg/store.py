@@ -978,6 +978,8 @@ class OxigraphStore(Store):
     # data -----------------------------------------------------------------------------------
 
     def __len__(self) -> int:
+        if next(iter(self.ox.named_graphs()), None) is None:
+            return len(self.ox)  # all quads are in the default graph; twice as fast as COUNT
         solution = next(iter(self.ox.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
         return int(solution[0].value)
 

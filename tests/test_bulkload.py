@@ -306,3 +306,97 @@ def test_synthetic_graph_answers_the_competency_questions(tmp_path):
     # Most questions have answers at this size; the hubs are the real slugs.
     assert {"cq01", "cq02", "cq04", "cq09", "cq10", "cq11", "cq12"} <= answered
     assert synth_module().REAL_COMPANIES["huawei"][0] == "Huawei"
+
+
+# -- parallel bulk loading (on disk, line-based formats) ---------------------------------------
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 4 KiB, so a 2,000-line file is loaded as dozens of parallel bulk loads."""
+    import kg.bulkload
+
+    monkeypatch.setattr(kg.bulkload, "_BLOCK", 4096)
+
+
+def _quads(spec: str) -> set[tuple]:
+    from kg.store import triple_from_ox
+
+    with open_store(spec) as store:
+        return {(*triple_from_ox(q), str(q.graph_name)) for q in store.ox}
+
+
+def test_parallel_load_gives_the_store_one_call_gives(good, tmp_path, small_blocks):
+    parallel = f"oxigraph:{tmp_path / 'parallel'}"
+    assert _load("--store", parallel, "load", str(good)).exit_code == 0
+    with open_store(f"oxigraph:{tmp_path / 'one-call'}") as store:
+        store.load_rdf(good, "ntriples", bulk=True)  # the whole file in one pyoxigraph call
+    assert _quads(parallel) == _quads(f"oxigraph:{tmp_path / 'one-call'}")
+    assert _count(parallel) == 2000
+
+
+@pytest.mark.parametrize("line", [3, 700, 1999])
+def test_parallel_load_reports_the_line_in_the_file(good, tmp_path, small_blocks, line):
+    bad = _with_bad_lines(good, tmp_path / "bad.nt", {line: b'<http://a> <http://b> "open .\n'})
+    store = f"oxigraph:{tmp_path / 's'}"
+    result = _load("--store", store, "load", str(bad))
+    assert result.exit_code == 2, result.output
+    assert re.search(rf"error: {re.escape(str(bad))}:{line}: N-Triples syntax error", result.stderr)
+    assert _count(store) == 0
+
+
+def test_parallel_load_reports_the_first_of_several_errors(good, tmp_path, small_blocks):
+    bad = _with_bad_lines(
+        good, tmp_path / "bad.nt", {1500: b"<http://a> .\n", 900: b"<http://b> <http://c> .\n"}
+    )
+    result = _load("--store", f"oxigraph:{tmp_path / 's'}", "load", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}:900:" in result.stderr and ":1500:" not in result.stderr
+
+
+def test_parallel_load_missing_dot_at_a_block_edge(good, tmp_path, small_blocks):
+    """Whichever block ends where the dot is missing, the error names that very line."""
+    lines = good.read_bytes().splitlines(keepends=True)
+    offset, edges = 0, []
+    for number, text in enumerate(lines, 1):  # lines that end a 4 KiB block
+        if offset // 4096 != (offset + len(text)) // 4096:
+            edges.append(number)
+        offset += len(text)
+    number = edges[3]
+    lines[number - 1] = lines[number - 1].rstrip().rstrip(b".").rstrip() + b"\n"
+    bad = tmp_path / "bad.nt"
+    bad.write_bytes(b"".join(lines))
+    result = _load("--store", f"oxigraph:{tmp_path / 's'}", "load", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}:{number}:" in result.stderr, result.stderr
+
+
+def test_blank_nodes_keep_their_identity_across_blocks(tmp_path, small_blocks):
+    """`_:x` at the start and at the end of one file is one node, however it is cut up."""
+    filler = "".join(f'<{KG}e{i}> <{KG}p> "{"x" * 60}" .\n' for i in range(400))
+    data = tmp_path / "blank.nt"
+    data.write_text(
+        f'_:x <{KG}p> "first" .\n{filler}_:x <{KG}p> "last" .\n_:y <{KG}p> "other" .\n',
+        encoding="utf-8",
+    )
+    store = f"oxigraph:{tmp_path / 's'}"
+    assert _load("--store", store, "load", str(data)).exit_code == 0
+    with open_store(store) as opened:
+        rows = opened.query(
+            f'SELECT ?o WHERE {{ ?b <{KG}p> "first" , ?o FILTER isBlank(?b) }} ORDER BY ?o'
+        ).rows
+        blanks = opened.query("SELECT DISTINCT ?b WHERE { ?b ?p ?o FILTER isBlank(?b) }").rows
+    assert [str(r[0]) for r in rows] == ["first", "last"]
+    assert len(blanks) == 2
+    assert _count(store) == 403
+
+
+def test_blank_node_block_error_names_the_line_in_the_file(tmp_path, small_blocks):
+    filler = "".join(f'<{KG}e{i}> <{KG}p> "{"x" * 60}" .\n' for i in range(300))
+    data = tmp_path / "blank.nt"
+    data.write_text(
+        f'{filler}_:x <{KG}p> "a" .\n{filler}_:x <{KG}p> "b" \n{filler}', encoding="utf-8"
+    )
+    result = _load("--store", f"oxigraph:{tmp_path / 's'}", "load", str(data))
+    assert result.exit_code == 2
+    assert f"{data}:602:" in result.stderr, result.stderr
