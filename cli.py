@@ -1057,9 +1057,10 @@ def serve(
     FROM are refused (400) and nothing is ever fetched; a query past --timeout is stopped
     (503). Prints the URL on stdout, logs requests on stderr; Ctrl-C stops it.
 
-    By default rdflib answers. With `kg --store oxigraph[:PATH] serve` pyoxigraph does, on an
-    in-memory copy of that store made at start-up (curated facts, what `kg load` added, its
-    named graphs): far faster on big graphs, and the store stays free for other commands.
+    By default rdflib answers. With `kg --store oxigraph:PATH serve` pyoxigraph does, from a
+    checkpoint of that store taken at start-up (curated facts, what `kg load` added, its named
+    graphs; instant at any size, removed on exit): far faster on big graphs, and the store
+    stays free for `kg load` and other commands meanwhile.
 
     \b
     Examples:
@@ -1074,18 +1075,27 @@ def serve(
     from kg.cache import cached_graph
     from kg.serve import ServeConfig, make_server
     from kg.serve_exec import read_named_graphs, served_data
+    from kg.store import parse_spec
 
-    named = read_named_graphs(named_graphs) if named_graphs else None
-    if _store_is_oxigraph(ctx):  # scale: --store oxigraph[:PATH]
-        from kg.serve_oxigraph import served_from_store
+    spec = parse_spec(_store_spec(ctx))
+    snapshot = None
+    if spec.kind == "oxigraph" and spec.path is not None:  # scale: the workers read a checkpoint
+        from kg.serve_oxigraph import snapshot_store
 
-        store = _open_store(ctx, no_cache=serve_no_cache)
-        served = served_from_store(store, named=named)
-        store.close()  # the workers answer from the copy; the store's lock is free again
+        served = snapshot_store(
+            spec, _project(ctx), named_path=named_graphs, use_cache=not serve_no_cache
+        )
+        snapshot = served.snapshot
     else:
         graph = cached_graph(_project(ctx), use_cache=not serve_no_cache)
-        served = served_data(graph, named=named)
-        del graph
+        named = read_named_graphs(named_graphs) if named_graphs else None
+        if spec.kind == "oxigraph":
+            from kg.serve_oxigraph import served_in_memory
+
+            served = served_in_memory(graph, named=named)
+        else:
+            served = served_data(graph, named=named)
+        del graph, named
     config = ServeConfig(
         host=host,
         port=port,
@@ -1097,8 +1107,12 @@ def serve(
         cors=cors,
         log=None if quiet else (lambda line: click.echo(line, err=True)),
     )
-    server = make_server(served, config)
-    del served, named  # the workers hold the graphs; this process only speaks HTTP
+    try:
+        server = make_server(served, config)
+    except BaseException:
+        _remove_snapshot(snapshot)
+        raise
+    del served  # the workers hold the graphs; this process only speaks HTTP
 
     def stop(_signum, _frame):
         raise KeyboardInterrupt
@@ -1112,6 +1126,15 @@ def serve(
         click.echo("stopped", err=True)
     finally:
         server.server_close()
+        _remove_snapshot(snapshot)
+
+
+def _remove_snapshot(snapshot: Path | None) -> None:
+    """Delete the store checkpoint a server read from (its hard links only: the store stays)."""
+    if snapshot is not None:
+        import shutil
+
+        shutil.rmtree(snapshot, ignore_errors=True)
 
 
 @cli.command()

@@ -7,6 +7,10 @@ queries by form POST until ``--seconds`` have passed. Reports requests, errors (
 replaces the ``kg-serve-load`` section of bench/README.md with the figures.
 
     python bench/serve_load.py --clients 1,8 --seconds 30 --write
+    python bench/serve_load.py --store oxigraph --write     # the pyoxigraph engine
+
+With ``--store`` the server runs as ``kg --store SPEC serve`` and the figures go to a section of
+their own (``kg-serve-load-oxigraph`` for any oxigraph store).
 """
 
 from __future__ import annotations
@@ -26,7 +30,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "bench" / "README.md"
-START, END = "<!-- kg-serve-load:start -->", "<!-- kg-serve-load:end -->"
+
+
+def markers(store: str | None) -> tuple[str, str]:
+    name = "kg-serve-load" if not store else "kg-serve-load-oxigraph"
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
 
 QUERIES = {
     "members (cq01-style)": (
@@ -47,6 +56,8 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     command = [sys.executable, "-m", "cli"]
     if args.root:
         command += ["--root", args.root]
+    if args.store:
+        command += ["--store", args.store]
     command += ["serve", "--port", "0", "--quiet", "--workers", str(args.workers)]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     line = process.stdout.readline().decode().strip()
@@ -120,12 +131,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="per client count")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--root", help="project root (default: this checkout)")
+    parser.add_argument("--store", help="serve from this store: oxigraph or oxigraph:PATH")
     parser.add_argument("--write", action="store_true", help="update bench/README.md")
     args = parser.parse_args()
     counts = [int(n) for n in args.clients.split(",")]
 
     load_before = os.getloadavg()
+    started = time.monotonic()
     process, url = start_server(args)
+    startup = time.monotonic() - started
     phases = []
     try:
         client(url, time.monotonic() + 0.5, 0, [], threading.Lock())  # warm up
@@ -156,15 +170,20 @@ def main() -> None:
 
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     graph = "the curated graph" if not args.root else f"--root {args.root}"
+    if args.store:
+        graph += f" plus what `kg load` put in the store, served from `--store {args.store}`"
+    start, end = markers(args.store)
+    store_option = f" --store {args.store}" if args.store else ""
     lines = [
-        START,
-        "## kg serve under load",
+        start,
+        "## kg serve under load" + (" (pyoxigraph engine)" if args.store else ""),
         "",
         f"`python bench/serve_load.py --clients {args.clients} --seconds {args.seconds:g}"
-        f" --workers {args.workers}` on {when}: {os.cpu_count()} CPUs, Python"
+        f" --workers {args.workers}{store_option}` on {when}: {os.cpu_count()} CPUs, Python"
         f" {platform.python_version()}, {platform.machine()}; {graph}; clients and server on"
         " the same machine (loopback), each client a thread with its own keep-alive"
-        " connection, queries by form POST in a fixed rotation.",
+        " connection, queries by form POST in a fixed rotation. The server was ready"
+        f" {startup:.1f} s after it was started.",
         "",
         f"**{'; '.join(summary)}.** Load average (1/5/15 min) before: "
         f"{' / '.join(f'{x:.2f}' for x in load_before)}; after: "
@@ -183,7 +202,7 @@ def main() -> None:
         " once; other clients wait for a worker, and that wait is part of their latency. Each"
         " query goes to a worker process over a socket and is serialised there; the server"
         " process only speaks HTTP.",
-        END,
+        end,
     ]
     section = "\n".join(lines)
     print(section)
@@ -193,9 +212,9 @@ def main() -> None:
         from kg.write import write_text_atomic
 
         text = README.read_text(encoding="utf-8")
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            text = head + section + rest.split(END, 1)[1]
+        if start in text and end in text:
+            head, rest = text.split(start, 1)
+            text = head + section + rest.split(end, 1)[1]
         else:
             text = text.rstrip("\n") + "\n\n" + section + "\n"
         write_text_atomic(README, text)

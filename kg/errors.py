@@ -36,6 +36,9 @@ class ParseError(InputError):
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):  # rebuilt from its fields when it crosses a process boundary
+        return type(self), (self.path, self.line, self.message)
+
 
 class ValidationFailed(InputError):
     """The graph broke SHACL shapes or integrity rules; ``problems`` lists them."""
@@ -43,6 +46,9 @@ class ValidationFailed(InputError):
     def __init__(self, problems: list) -> None:  # list[kg.validate.Problem]
         self.problems = problems
         super().__init__(f"{len(problems)} validation problem(s)")
+
+    def __reduce__(self):
+        return type(self), (self.problems,)
 
 
 class QueryError(InputError):
@@ -58,6 +64,9 @@ class UnknownTermError(InputError):
         self.suggestions = list(suggestions or [])
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(f"unknown {kind} {name!r}{hint}")
+
+    def __reduce__(self):
+        return type(self), (self.kind, self.name, self.suggestions)
 
 
 class ExportError(KGError):

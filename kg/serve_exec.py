@@ -162,6 +162,11 @@ class Served(Protocol):
     @property
     def names(self) -> list[str]: ...
 
+    def in_worker(self) -> None:
+        """Called in each query worker right after it is forked, before its memory is capped:
+        open what cannot cross a fork (a database with threads of its own)."""
+        ...
+
     def answer(self, parsed: ParsedQuery, job: Job) -> Answer:
         """Evaluate ``parsed`` over the dataset ``job`` names, capped at ``job.max_rows``;
         :class:`Refusal` for a graph not served here."""
@@ -228,6 +233,9 @@ class ServedData:
         while len(self._cache) > _DATASET_CACHE_SIZE:
             self._cache.popitem(last=False)
         return dataset
+
+    def in_worker(self) -> None:
+        pass  # rdflib's graphs live in the zygote's memory, shared copy-on-write
 
     def answer(self, parsed: ParsedQuery, job: Job) -> Answer:
         # Belt and braces: FROM is refused or stripped before evaluation, but if one ever

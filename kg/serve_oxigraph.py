@@ -1,25 +1,39 @@
 """The endpoint's pyoxigraph engine: ``kg --store oxigraph[:PATH] serve`` evaluates here.
 
-The served data is a pyoxigraph store *in memory*, copied from the ``--store`` store when the
-server starts: the project graph (curated facts plus what ``kg load`` added) and the store's
-named graphs, plus any ``--named-graphs`` file. The copy is what makes it safe to evaluate in
-the forked query workers of :mod:`kg.serve_pool`: an in-memory pyoxigraph store has no
-background threads or file locks, so a fork inherits it whole and a worker past its deadline
-can be killed like any other; the on-disk store's lock is released as soon as the copy is made.
+Queries run in the forked, killable workers of :mod:`kg.serve_pool`, so what they read must
+survive a fork:
 
-In the copy the project graph is a named graph called ``graph_iri``, and every query names its
-dataset explicitly: by default the project graph as default graph and the other served graphs
-as named graphs, as with rdflib; with the protocol's ``default-graph-uri`` /
-``named-graph-uri``, those graphs instead. Queries are parsed and refused by the same code as on
-rdflib (:func:`kg.serve_exec.execute`), and answers are converted to rdflib terms and written
-by the same serialisers, so both engines send the same bytes for the same answer.
+* ``oxigraph:PATH`` (on disk): the server takes a RocksDB *checkpoint* of the store when it
+  starts (hard links, milliseconds at any size) and each worker opens that checkpoint read-only
+  after it is forked. Nothing is copied; the store itself is released at once, so ``kg load``
+  and other commands can use it while the server runs; the server keeps answering from the
+  moment it started. The project graph is the checkpoint's default graph.
+* ``oxigraph`` (in memory): the curated graph is put in an in-memory pyoxigraph store, which
+  has no threads or locks and so crosses a fork whole; the project graph is a named graph
+  called ``graph_iri`` there.
+
+RocksDB must never be opened in a process that later forks a worker (its background threads
+do not survive a fork), so the checkpoint is made in a short-lived helper process
+(:func:`snapshot_store`) and opened only in the workers (:meth:`OxigraphServed.in_worker`).
+
+Every query names its dataset explicitly: by default the project graph as default graph and
+the other served graphs as named graphs, as with rdflib; with the protocol's
+``default-graph-uri`` / ``named-graph-uri``, those graphs instead. Queries are parsed and
+refused by the same code as on rdflib (:func:`kg.serve_exec.execute`), and answers are
+converted to rdflib terms and written by the same serialisers, so both engines send the same
+bytes for the same answer.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import KGError
 from .load import PREFIXES
 from .query import QUERY_BASE, ParsedQuery
 from .remote import KG_GRAPH_IRI
@@ -32,48 +46,111 @@ from .serve_exec import (
     capped_solutions,
     unserved_graph,
 )
-from .store import ox_query_error, rows_from_ox, scan_query, term_to_ox, triple_from_ox
+from .store import (
+    CURATED_GRAPH,
+    SHARED_GRAPH,
+    ox_query_error,
+    rows_from_ox,
+    scan_query,
+    term_to_ox,
+    triple_from_ox,
+)
 
 if TYPE_CHECKING:
     from rdflib import Dataset
 
-    from .store import OxigraphStore
+    from .project import Project
+    from .store import StoreSpec
 
-__all__ = ["OxigraphServed", "served_from_store"]
+__all__ = ["SNAPSHOTS", "OxigraphServed", "served_in_memory", "snapshot_store"]
+
+#: Where checkpoints for ``kg serve`` go, inside the store's directory (hard links need the
+#: same file system); one per running server, removed when it stops.
+SNAPSHOTS = "serve-snapshots"
+_HIDDEN = frozenset({CURATED_GRAPH, SHARED_GRAPH})  # the store's bookkeeping graphs
 
 
 class OxigraphServed:
-    """Served graphs in an in-memory pyoxigraph store (see the module doc)."""
+    """Served graphs in pyoxigraph: an in-memory ``store``, or a checkpoint directory
+    ``snapshot`` opened read-only in each worker (see the module doc)."""
 
-    def __init__(self, store: Any, graph_iri: str = KG_GRAPH_IRI) -> None:
+    def __init__(
+        self,
+        *,
+        store: Any = None,
+        snapshot: Path | None = None,
+        graph_iri: str = KG_GRAPH_IRI,
+    ) -> None:
+        if (store is None) == (snapshot is None):
+            raise ValueError("give an in-memory store or a snapshot directory, not both")
+        self.graph_iri = graph_iri
+        self.snapshot = snapshot
+        self._store = store
+        self._names: list[str] | None = None
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def in_worker(self) -> None:
+        """Open what a worker reads from; called in each worker right after its fork."""
+        self._open()
+
+    def _open(self) -> Any:
+        if self._store is None:
+            import pyoxigraph as ox
+
+            try:
+                self._store = ox.Store.read_only(str(self.snapshot))
+            except OSError as exc:
+                raise KGError(f"{self.snapshot}: cannot open the served snapshot: {exc}") from None
+        return self._store
+
+    def _project_node(self) -> Any:
         import pyoxigraph as ox
 
-        self.store = store
-        self.graph_iri = graph_iri
-        self._named = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
-        self._others = [ox.NamedNode(iri) for iri in self._named if iri != graph_iri]
+        return ox.DefaultGraph() if self.snapshot is not None else ox.NamedNode(self.graph_iri)
 
     @property
     def names(self) -> list[str]:
-        return [self.graph_iri, *(iri for iri in self._named if iri != self.graph_iri)]
+        if self._names is None:
+            import pyoxigraph as ox
 
-    def _graphs(self, iris: tuple[str, ...]) -> list:
+            named = {
+                g.value
+                for g in self._open().named_graphs()
+                if isinstance(g, ox.NamedNode) and g.value not in _HIDDEN
+            }
+            named.discard(self.graph_iri)
+            self._names = [self.graph_iri, *sorted(named)]
+        return self._names
+
+    # -- answering ----------------------------------------------------------------------------
+
+    def _graph(self, iri: str, *, named: bool) -> Any:
         import pyoxigraph as ox
 
-        served = set(self.names)
-        for iri in iris:
-            if iri not in served:
-                raise unserved_graph(iri, self.names)
-        return [ox.NamedNode(iri) for iri in dict.fromkeys(iris)]
+        if iri not in self.names:
+            raise unserved_graph(iri, self.names)
+        if iri != self.graph_iri:
+            return ox.NamedNode(iri)
+        if named and self.snapshot is not None:
+            raise Refusal(
+                400,
+                f"<{iri}> is the project graph; on this engine it can be the default graph "
+                "(default-graph-uri) but not a named one",
+            )
+        return self._project_node()
 
     def _dataset(self, job: Job) -> tuple[list, list]:
         """(default graph, named graphs) for ``job``, as pyoxigraph's query arguments."""
         import pyoxigraph as ox
 
         if not job.default_graphs and not job.named_graphs:
-            return [ox.NamedNode(self.graph_iri)], self._others
+            others = [ox.NamedNode(iri) for iri in self.names[1:]]
+            return [self._project_node()], others
         # The protocol's dataset replaces the query's and ours; [] is an empty graph list.
-        return self._graphs(job.default_graphs), self._graphs(job.named_graphs)
+        default = [self._graph(iri, named=False) for iri in dict.fromkeys(job.default_graphs)]
+        named = [self._graph(iri, named=True) for iri in dict.fromkeys(job.named_graphs)]
+        return default, named
 
     def answer(self, parsed: ParsedQuery, job: Job) -> Answer:
         import pyoxigraph as ox
@@ -84,7 +161,7 @@ class OxigraphServed:
             raise Refusal(400, "SERVICE is not supported: this endpoint never fetches")
         default, named = self._dataset(job)
         try:
-            result = self.store.query(
+            result = self._open().query(
                 parsed.text,
                 base_iri=QUERY_BASE,
                 prefixes=PREFIXES,
@@ -99,15 +176,13 @@ class OxigraphServed:
             variables = tuple(v.value for v in result.variables)
             return capped_solutions(variables, _rows(result, len(variables)), job.max_rows)
         distinct = _distinct_triples(result)
-        shown = [t for _, t in zip(range(job.max_rows), distinct, strict=False)]
+        shown = list(islice(distinct, job.max_rows))
         total = len(shown) + sum(1 for _ in distinct)
         return capped_graph(parsed.kind, iter(shown), total, job.max_rows)
 
 
 def _rows(solutions: Any, width: int) -> Iterator[tuple]:
     """Rows as rdflib terms, converted a batch at a time so a capped answer stops early."""
-    from itertools import islice
-
     while batch := list(islice(solutions, 256)):
         yield from rows_from_ox(batch, width)
 
@@ -121,23 +196,92 @@ def _distinct_triples(triples: Any) -> Iterator[tuple]:
             yield triple_from_ox(triple)
 
 
-def served_from_store(
-    source: OxigraphStore, *, named: Dataset | None = None, graph_iri: str = KG_GRAPH_IRI
-) -> OxigraphServed:
-    """Copy what ``source`` serves (its default graph and user graphs) and ``named``'s graphs
-    into an in-memory pyoxigraph store. The copy goes through N-Triples in Rust, not Python
-    objects, so a million triples take seconds."""
+def _add_named(target: Any, named: Dataset | None) -> None:
     import pyoxigraph as ox
 
-    copy = ox.Store()
-    nt = ox.RdfFormat.N_TRIPLES
-    graphs = [(ox.DefaultGraph(), ox.NamedNode(graph_iri)), *((g, g) for g in source.user_graphs())]
-    for origin, target in graphs:
-        data = source.ox.dump(format=nt, from_graph=origin)
-        copy.load(data, format=nt, to_graph=target)
     for context in named.contexts() if named is not None else ():
         if context.identifier == named.default_context.identifier or not len(context):
             continue
-        target = ox.NamedNode(str(context.identifier))
-        copy.extend(ox.Quad(*(term_to_ox(t) for t in triple), target) for triple in context)
-    return OxigraphServed(copy, graph_iri)
+        graph = ox.NamedNode(str(context.identifier))
+        target.extend(ox.Quad(*(term_to_ox(t) for t in triple), graph) for triple in context)
+
+
+def served_in_memory(
+    graph: Any, *, named: Dataset | None = None, graph_iri: str = KG_GRAPH_IRI
+) -> OxigraphServed:
+    """``graph`` (an rdflib graph: the curated graph of ``--store oxigraph``) and ``named``'s
+    graphs in an in-memory pyoxigraph store, the project graph named ``graph_iri``."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    project = ox.NamedNode(graph_iri)
+    store.extend(ox.Quad(*(term_to_ox(t) for t in triple), project) for triple in graph)
+    _add_named(store, named)
+    return OxigraphServed(store=store, graph_iri=graph_iri)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _snapshot_in_helper(
+    spec: StoreSpec, project: Project, named_path: Path | None, use_cache: bool, target: Path
+) -> None:
+    from .serve_exec import read_named_graphs
+    from .store import OxigraphStore
+
+    named = read_named_graphs(named_path) if named_path is not None else None
+
+    store = OxigraphStore(spec.path)
+    try:
+        store.use_curated(project, use_cache=use_cache)
+        target.parent.mkdir(exist_ok=True)  # only now: the store's directory is a store
+        store.ox.backup(str(target))
+    finally:
+        store.close()
+    if named is not None:
+        import pyoxigraph as ox
+
+        # The checkpoint is a database of its own: adding graphs to it leaves the store as
+        # it was (its files are hard links to immutable SST files).
+        copy = ox.Store(str(target))
+        _add_named(copy, named)
+        copy.flush()
+
+
+def snapshot_store(
+    spec: StoreSpec, project: Project, *, named_path: Path | None = None, use_cache: bool = True
+) -> OxigraphServed:
+    """Bring ``spec``'s curated graph up to date, checkpoint the store for serving (plus the
+    graphs of the TriG/N-Quads file ``named_path``), and return the engine over the checkpoint.
+
+    The work runs in a forked helper process, so that RocksDB never runs in this one (it will
+    fork the query workers); errors come back as they were raised. Checkpoints of servers that
+    are no longer running are removed first.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    assert spec.path is not None
+    root = spec.path.expanduser().resolve() / SNAPSHOTS
+    for old in root.iterdir() if root.is_dir() else ():
+        pid = old.name.split("-")[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    target = root / f"{os.getpid()}-{os.urandom(4).hex()}"
+    fork = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=fork) as helper:
+            helper.submit(
+                _snapshot_in_helper, spec, project, named_path, use_cache, target
+            ).result()
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return OxigraphServed(snapshot=target)

@@ -113,8 +113,19 @@ def _cap_cpu(seconds: float) -> None:
         pass
 
 
-def _warm_up(served: Served) -> None:
-    """Run one tiny query per format so every worker inherits the imports it needs."""
+def _warm_up() -> None:
+    """Run one tiny query per format so every worker inherits the imports it needs.
+
+    The probes run on an empty rdflib graph, not on what is served: an engine may only open
+    its data in the workers (:meth:`Served.in_worker`), never in the zygote that forks them.
+    """
+    from rdflib import Graph
+
+    from .serve_exec import served_data
+
+    served = served_data(Graph())
+    with contextlib.suppress(ImportError):
+        import pyoxigraph  # noqa: F401 - the oxigraph engine's, imported once for all workers
     probes = [
         Job("SELECT ?x WHERE { BIND(1 AS ?x) }", formats=(fmt,))
         for fmt in ("json", "xml", "csv", "tsv")
@@ -141,6 +152,7 @@ def _worker_main(fd: int, served: Served, memory_mb: int, cpu_seconds: float) ->
     _die_with_parent()
     sys.unraisablehook = _quiet_memory_errors
     conn = Connection(fd)
+    served.in_worker()
     _cap_memory(memory_mb)
     _forbid_network()
     while True:
@@ -170,7 +182,7 @@ def _zygote_main(control: socket.socket, served: Served, memory_mb: int, cpu: fl
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     _die_with_parent()
-    _warm_up(served)
+    _warm_up()
     while True:
         try:
             message, fds, _flags, _address = socket.recv_fds(control, 16, 1)

@@ -152,9 +152,16 @@ def project(tmp_path_factory) -> Path:
     return copy_project(tmp_path_factory.mktemp("serve-project"), FIXTURES / "facts")
 
 
-#: The engines a server evaluates with: rdflib (the default store) and pyoxigraph
-#: (`--store oxigraph`); the fixture servers run once per engine.
-ENGINES = ["memory", "oxigraph"]
+#: The engines a server evaluates with: rdflib (the default store), pyoxigraph in memory
+#: (`--store oxigraph`) and pyoxigraph on a checkpoint of a disk store (`oxigraph:PATH`);
+#: the fixture servers run once per engine.
+ENGINES = ["memory", "oxigraph", "oxigraph:PATH"]
+
+
+def _store_option(engine: str, tmp_path_factory) -> str:
+    if engine == "oxigraph:PATH":
+        return f"oxigraph:{tmp_path_factory.mktemp('serve-store') / 'store'}"
+    return engine
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -172,7 +179,7 @@ def server(project, tmp_path_factory, request):
         "--named-graphs",
         str(FIXTURES / "w3c-protocol-graphs.trig"),
         log=log,
-        store=request.param,
+        store=_store_option(request.param, tmp_path_factory),
     )
     running.engine = request.param
     yield running
@@ -193,7 +200,7 @@ def cors_server(project, tmp_path_factory, request):
         "--timeout",
         "30",
         log=log,
-        store=request.param,
+        store=_store_option(request.param, tmp_path_factory),
     )
     running.engine = request.param
     yield running
@@ -541,7 +548,7 @@ def test_runaway_query_is_stopped(server, query):
     started = time.monotonic()
     status, _, body = server.query(query)
     took = time.monotonic() - started
-    if server.engine == "oxigraph" and query == CATASTROPHIC_REGEX:
+    if server.engine.startswith("oxigraph") and query == CATASTROPHIC_REGEX:
         # pyoxigraph's regular expressions (Rust's regex) run in linear time: no runaway.
         assert status == 200, body
         assert json.loads(body)["results"]["bindings"] == []
@@ -1055,13 +1062,77 @@ def test_serve_answers_from_the_oxigraph_store_with_loaded_data(tmp_path, monkey
             "ASK { kg:loaded-chip rdfs:label ?l }", params=[("default-graph-uri", "urn:x:extra")]
         )
         assert status == 200 and json.loads(body)["boolean"] is False
-        # The store is not held open: other kg commands can use it while the server runs.
+        # The store is not held open: other kg commands can use it while the server runs,
+        # `kg load` included; the server goes on answering from the checkpoint it started with.
         listed = CliRunner().invoke(
             cli, ["--root", str(project), "--store", f"oxigraph:{store}", "stats"]
         )
         assert listed.exit_code == 0, listed.output
+        later = tmp_path / "later.nt"
+        later.write_text(
+            "<https://w3id.org/aichip-kg/id/later-chip> "
+            '<http://www.w3.org/2000/01/rdf-schema#label> "Later" .\n',
+            encoding="utf-8",
+        )
+        loaded = CliRunner().invoke(
+            cli, ["--root", str(project), "--store", f"oxigraph:{store}", "load", str(later)]
+        )
+        assert loaded.exit_code == 0, loaded.output
+        status, _, body = server.query("ASK { kg:later-chip ?p ?o }")
+        assert status == 200 and json.loads(body)["boolean"] is False
+        status, _, body = server.query("ASK { kg:loaded-chip ?p ?o }")
+        assert status == 200 and json.loads(body)["boolean"] is True
+        snapshots = list((store / "serve-snapshots").iterdir())
+        assert len(snapshots) == 1
     finally:
         server.stop()
+    assert list((store / "serve-snapshots").iterdir()) == []  # removed when the server stops
+
+
+def test_serve_from_a_store_removes_stale_snapshots_and_reports_errors(tmp_path):
+    """A checkpoint left by a killed server goes at the next start; a bad store is one line."""
+    project = copy_project(tmp_path / "project", FIXTURES / "facts")
+    store = tmp_path / "store"
+    server = start_server(project, log=tmp_path / "first.log", store=f"oxigraph:{store}")
+    server.process.kill()  # no clean-up: its checkpoint stays behind
+    server.process.wait()
+    for child in _processes_mentioning(str(store)):
+        os.kill(child, 9)
+    left = list((store / "serve-snapshots").iterdir())
+    assert len(left) == 1
+    server = start_server(project, log=tmp_path / "second.log", store=f"oxigraph:{store}")
+    try:
+        status, _, body = server.query("ASK { kg:huawei ?p ?o }")
+        assert status == 200 and json.loads(body)["boolean"] is True
+        assert not left[0].exists()
+    finally:
+        server.stop()
+    not_a_store = tmp_path / "elsewhere"
+    not_a_store.mkdir()
+    (not_a_store / "data.txt").write_text("mine", encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "--root",
+            str(project),
+            "--store",
+            f"oxigraph:{not_a_store}",
+            "serve",
+            "--port",
+            "0",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: {not_a_store}: not a kg store (no kg-store.json); give a new or empty directory"
+    ]
+    assert sorted(p.name for p in not_a_store.iterdir()) == ["data.txt"]
 
 
 # -- the two engines agree ---------------------------------------------------------------------
@@ -1073,14 +1144,10 @@ def both_engines():
     from kg.cache import cached_graph
     from kg.project import Project
     from kg.serve_exec import served_data
-    from kg.serve_oxigraph import served_from_store
-    from kg.store import open_store
+    from kg.serve_oxigraph import served_in_memory
 
-    project = Project.at(REPO)
-    with open_store("oxigraph") as store:
-        store.use_curated(project)
-        oxigraph = served_from_store(store)
-    return served_data(cached_graph(project)), oxigraph
+    graph = cached_graph(Project.at(REPO))
+    return served_data(graph), served_in_memory(graph)
 
 
 def _json_rows(reply, unordered: tuple[str, ...] = ()) -> list[tuple]:
@@ -1148,3 +1215,20 @@ def test_oxigraph_engine_refuses_what_rdflib_refuses(both_engines):
         assert reply.status == status, (query, reply.body)
     reply = execute(oxigraph_served, Job("ASK { ?s ?p ?o }", default_graphs=("urn:nowhere",)))
     assert reply.status == 400 and b"not served here" in reply.body
+
+
+def test_kg_errors_cross_process_boundaries():
+    """The checkpoint helper's errors reach the CLI as raised: same type, message, fields."""
+    import pickle
+
+    from kg.errors import InputError, ParseError, UnknownTermError, ValidationFailed
+
+    for error in [
+        ParseError("facts/x.ttl", 12, "bad token"),
+        UnknownTermError("entity", "nvdia", ["nvidia"]),
+        ValidationFailed(["a problem"]),
+        InputError("plain"),
+    ]:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error) and vars(copy) == vars(error)
