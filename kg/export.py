@@ -41,11 +41,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTEXT_PATH",
     "FORMATS",
+    "FORMULA_STARTS",
     "ExportFormat",
     "canonical_triples",
     "ntriples_term",
     "context",
     "render",
+    "spreadsheet_safe",
     "to_cytoscape",
     "to_edges_csv",
     "to_gexf",
@@ -552,12 +554,30 @@ def _gexf_values(data: dict, names: list[str]) -> list[str]:
     return ["        <attvalues>", *values, "        </attvalues>"] if values else []
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def spreadsheet_safe(cell: object) -> str:
+    """``cell`` as text a spreadsheet shows rather than runs: a value that would start a
+    formula (``=HYPERLINK(…)`` in a label from an imported file) gets a leading apostrophe,
+    which spreadsheets hide and treat as "this is text". Plain numbers are left alone."""
+    text = "" if cell is None else str(cell)
+    # Apostrophes already in front count as part of the value ("'=x" becomes "''=x"), so
+    # removing one apostrophe where the rest would be a formula gives the value back exactly.
+    rest = text.lstrip("'")
+    if rest.startswith(FORMULA_STARTS) and not _NUMBER.match(rest):
+        return "'" + text
+    return text
+
+
 def _csv(header: tuple[str, ...], rows: Iterable[Iterable[str]]) -> bytes:
     buffer = io.StringIO(newline="")
     # RFC 4180 line ends: with CRLF as terminator the writer quotes any field holding CR or LF.
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     # The BOM makes Excel read the file as UTF-8 (Chinese labels) rather than the ANSI code page.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
