@@ -66,7 +66,8 @@ class KGGroup(click.Group):
     metavar="memory|oxigraph[:PATH]",
     callback=lambda ctx, param, value: _check_store_spec(value),
     help="Where the graph lives: rdflib in memory (default), pyoxigraph in memory, or "
-    "pyoxigraph on disk at PATH, kept between calls (kg load fills it). Env: KG_STORE.",
+    "pyoxigraph on disk at PATH, kept between calls (kg load fills it). Env: KG_STORE; "
+    'project default: store = "…" in ROOT/kg.toml.',
 )
 @click.version_option(package_name="aichip-kg")
 @click.pass_context
@@ -82,8 +83,12 @@ def cli(
       kg ask                   list the competency questions; kg ask NAME runs one
       kg search 華為           find entities by any name, in any script
     """
+    from kg.config import read_config
+
     base = default_project()
     project = Project.at(root or base.root, facts_dir or (None if root else base.facts_dir))
+    if store_spec is None:  # --store and $KG_STORE win over the project's kg.toml
+        store_spec = read_config(project.root).store
     ctx.obj = {"project": project, "store": store_spec}
 
 

@@ -1012,6 +1012,14 @@ def test_cli_graph_iri_mirrors_remote():
     assert cli.KG_GRAPH_IRI == KG_GRAPH_IRI
 
 
+def _statement(path: Path, entity: str, rest: str) -> Path:
+    """Write one N-Triples/N-Quads line about kg:``entity`` (``rdfs:`` spelt out) to ``path``."""
+    rest = rest.replace("rdfs:", "").split(" ", 1)
+    predicate = f"<http://www.w3.org/2000/01/rdf-schema#{rest[0]}>"
+    path.write_text(f"<https://w3id.org/aichip-kg/id/{entity}> {predicate} {rest[1]} .\n", "utf-8")
+    return path
+
+
 def test_serve_answers_from_the_oxigraph_store_with_loaded_data(tmp_path, monkeypatch):
     """`kg --store oxigraph:PATH serve` serves the curated facts plus what `kg load` added."""
     from click.testing import CliRunner
@@ -1020,23 +1028,18 @@ def test_serve_answers_from_the_oxigraph_store_with_loaded_data(tmp_path, monkey
 
     project = copy_project(tmp_path / "project", FIXTURES / "facts")
     store = tmp_path / "store"
-    dump = tmp_path / "extra.nt"
-    dump.write_text(
-        "<https://w3id.org/aichip-kg/id/loaded-chip> "
-        '<http://www.w3.org/2000/01/rdf-schema#label> "Loaded chip"@en .\n',
-        encoding="utf-8",
+    dump = _statement(tmp_path / "extra.nt", "loaded-chip", 'rdfs:label "Loaded chip"@en')
+    quads = _statement(
+        tmp_path / "extra.nq", "loaded-chip", 'rdfs:comment "in a named graph" <urn:x:extra>'
     )
-    quads = tmp_path / "extra.nq"
-    quads.write_text(
-        "<https://w3id.org/aichip-kg/id/loaded-chip> "
-        '<http://www.w3.org/2000/01/rdf-schema#comment> "in a named graph" <urn:x:extra> .\n',
-        encoding="utf-8",
-    )
-    loaded = CliRunner().invoke(
-        cli,
-        ["--root", str(project), "--store", f"oxigraph:{store}", "load", str(dump), str(quads)],
-    )
-    assert loaded.exit_code == 0, loaded.output
+
+    def kg_on_store(*args: str) -> None:
+        result = CliRunner().invoke(
+            cli, ["--root", str(project), "--store", f"oxigraph:{store}", *args]
+        )
+        assert result.exit_code == 0, result.output
+
+    kg_on_store("load", str(dump), str(quads))
     monkeypatch.setenv("KG_STORE", f"oxigraph:{store}")
     server = start_server(project, log=tmp_path / "serve.log")
     try:
@@ -1064,20 +1067,8 @@ def test_serve_answers_from_the_oxigraph_store_with_loaded_data(tmp_path, monkey
         assert status == 200 and json.loads(body)["boolean"] is False
         # The store is not held open: other kg commands can use it while the server runs,
         # `kg load` included; the server goes on answering from the checkpoint it started with.
-        listed = CliRunner().invoke(
-            cli, ["--root", str(project), "--store", f"oxigraph:{store}", "stats"]
-        )
-        assert listed.exit_code == 0, listed.output
-        later = tmp_path / "later.nt"
-        later.write_text(
-            "<https://w3id.org/aichip-kg/id/later-chip> "
-            '<http://www.w3.org/2000/01/rdf-schema#label> "Later" .\n',
-            encoding="utf-8",
-        )
-        loaded = CliRunner().invoke(
-            cli, ["--root", str(project), "--store", f"oxigraph:{store}", "load", str(later)]
-        )
-        assert loaded.exit_code == 0, loaded.output
+        kg_on_store("stats")
+        kg_on_store("load", str(_statement(tmp_path / "later.nt", "later-chip", 'rdfs:label "L"')))
         status, _, body = server.query("ASK { kg:later-chip ?p ?o }")
         assert status == 200 and json.loads(body)["boolean"] is False
         status, _, body = server.query("ASK { kg:loaded-chip ?p ?o }")

@@ -422,3 +422,48 @@ def _curated_size() -> int:
     store = MemoryStore()
     store.use_curated(default_project())
     return len(store)
+
+
+# -- the project's default store: kg.toml ------------------------------------------------------
+
+
+def test_kg_toml_sets_the_store_relative_to_the_project(make_project, tmp_path, monkeypatch):
+    root = make_project({"entities.ttl": FACTS})
+    (root / "kg.toml").write_text('store = "oxigraph:data/store"\n', encoding="utf-8")
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)  # not the project root: the path is still the project's
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--root", str(root), "stats"])
+    assert result.exit_code == 0, result.output
+    assert (root / "data" / "store" / "kg-store.json").is_file()
+    assert not (tmp_path / "data").exists()
+    # --store and KG_STORE win over kg.toml.
+    other = tmp_path / "elsewhere"
+    result = runner.invoke(cli, ["--root", str(root), "--store", f"oxigraph:{other}", "stats"])
+    assert result.exit_code == 0, result.output
+    assert (other / "kg-store.json").is_file()
+    third = tmp_path / "from-env"
+    monkeypatch.setenv(STORE_ENV, f"oxigraph:{third}")
+    assert runner.invoke(cli, ["--root", str(root), "stats"]).exit_code == 0
+    assert (third / "kg-store.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('store = "oxigraph:x"\nstore2 = 1\n', "unknown setting store2; known: store"),
+        ('store = "sqlite"\n', "store: unknown store 'sqlite'"),
+        ("store = 3\n", "store must be a string"),
+        ('\nstore = "oxigraph\n', "kg.toml:2: "),
+    ],
+)
+def test_kg_toml_errors_name_the_file(make_project, monkeypatch, text, message):
+    root = make_project({"entities.ttl": FACTS})
+    (root / "kg.toml").write_text(text, encoding="utf-8")
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    result = CliRunner().invoke(cli, ["--root", str(root), "stats"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {root / 'kg.toml'}"), lines
+    assert message in lines[0], lines
