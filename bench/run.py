@@ -14,9 +14,8 @@ What is measured, each in a fresh process per engine and size (so peak memory is
   data (every file checked first, then bulk-loaded); into pyoxigraph in memory (kg's
   transactional single pass vs ``Store().load``); kg's memory store (pyoxigraph's parser
   feeding an rdflib graph) vs ``rdflib.Graph().parse``.
-* **queries**: the competency questions ``kg/queries/*.rq`` as they are, plus ``cq01*`` (cq01
-  with its FILTER NOT EXISTS written without an OPTIONAL inside, to show what the query shape
-  costs): ``Store.query(text).rows`` (rows converted to rdflib terms) vs
+* **queries**: the competency questions ``kg/queries/*.rq`` as they are:
+  ``Store.query(text).rows`` (rows converted to rdflib terms) vs
   ``list(pyoxigraph.Store.query(text))`` vs ``list(rdflib.Graph.query(text))``; best of
   ``--repeat`` runs (one run when a run takes over a second).
 * **export**: Turtle and N-Triples of the whole graph to a file: ``Store.serialize`` vs
@@ -64,14 +63,6 @@ KG = "https://w3id.org/aichip-kg/id/"
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 PIVOTS = 256
 EXACT_BETWEENNESS_EDGES = 20_000
-# cq01 with its NOT EXISTS { … OPTIONAL … } rewritten: only a Preferred statement can beat a
-# Normal one (Deprecated ones are filtered out before), so the same rows come back.
-CQ01_REWRITE = (
-    "FILTER(?order = 0 || NOT EXISTS {\n"
-    "    ?better rdf:subject ?member ; rdf:predicate org:memberOf ; rdf:object ?foundation ;\n"
-    "        aichip:rank aichip:Preferred ; a aichip:Statement .\n"
-    "  })\n"
-)
 TARGETS = {
     "load_rate": 300_000,  # triples/s at 1M
     "query_ratio": 1.5,  # kg / raw pyoxigraph
@@ -139,16 +130,10 @@ class Recorder:
 
 
 def competency_queries() -> list[tuple[str, str]]:
-    queries = [
+    return [
         (p.stem.split("-")[0], p.read_text(encoding="utf-8"))
         for p in sorted(QUERIES_DIR.glob("cq*.rq"))
     ]
-    for name, text in list(queries):
-        if name == "cq01":
-            rewritten = re.sub(r"FILTER NOT EXISTS \{.*?\n  \}\n", CQ01_REWRITE, text, flags=re.S)
-            if rewritten != text:
-                queries.append(("cq01*", rewritten))
-    return queries
 
 
 def _written(_: object, target: Path) -> int:
@@ -681,7 +666,7 @@ def report(records: list[dict], info: dict, sizes: list[str]) -> tuple[str, list
                 f"{_ratio(kg, paired)} | {_fmt_s(raw, 1000, 1)} | {_fmt_s(rdf, 1000, 0)} | "
                 f"{_ratio(rdf, kg)} |"
             )
-            if _seconds(kg) and _seconds(paired) and name != "cq01*":
+            if _seconds(kg) and _seconds(paired):
                 ratio = _seconds(kg) / _seconds(paired)
                 if ratio > worst:
                     worst, worst_name = ratio, name
