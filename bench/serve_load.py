@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # kg.write, when the project is not installed
 README = REPO / "bench" / "README.md"
 
 
@@ -98,6 +99,16 @@ def client(url: str, stop_at: float, offset: int, results: list, lock: threading
         results.extend(mine)
 
 
+def served_triples(url: str) -> int:
+    """How many triples the server's default graph holds (what the figures were taken on)."""
+    import json
+    import urllib.request
+
+    query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"})
+    with urllib.request.urlopen(f"{url}sparql?{query}", timeout=600) as response:
+        return int(json.load(response)["results"]["bindings"][0]["n"]["value"])
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -143,6 +154,7 @@ def main() -> None:
     phases = []
     try:
         client(url, time.monotonic() + 0.5, 0, [], threading.Lock())  # warm up
+        triples = served_triples(url)
         for count in counts:
             phases.append((count, *run_phase(url, count, args.seconds)))
     finally:
@@ -172,6 +184,7 @@ def main() -> None:
     graph = "the curated graph" if not args.root else f"--root {args.root}"
     if args.store:
         graph += f" plus what `kg load` put in the store, served from `--store {args.store}`"
+    graph += f" ({triples:,} triples)"
     start, end = markers(args.store)
     store_option = f" --store {args.store}" if args.store else ""
     lines = [
