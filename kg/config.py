@@ -64,5 +64,5 @@ def read_config(root: Path) -> ProjectConfig:
         raise InputError(f"{path}: unknown setting {', '.join(unknown)}; known: {known}")
     store = data.get("store")
     if store is not None and not isinstance(store, str):
-        raise InputError(f"{path}: store must be a string such as \"oxigraph:.kg-store\"")
+        raise InputError(f'{path}: store must be a string such as "oxigraph:.kg-store"')
     return ProjectConfig(store=_resolve_store(store, root, str(path)) if store else None)

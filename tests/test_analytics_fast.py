@@ -75,3 +75,38 @@ def test_is_large():
     small = nx.path_graph(10)
     assert not fast.is_large(small)
     assert fast.LARGE_EDGES > 1000
+
+
+def _walk_pairs(G: nx.Graph) -> list[tuple[int, int]]:
+    """The edge list a plain adjacency walk gives: (i, j) with j > i, in walk order."""
+    index = {node: i for i, node in enumerate(G)}
+    return [(index[u], index[v]) for u in G for v in G[u] if index[v] > index[u]]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_conversion_pairs_edges_exactly_as_the_adjacency_walk(seed):
+    """The id-pairing path gives igraph the very edge list (and order) of a name look-up walk,
+    self-loops left out, on graphs with string, int and tuple nodes."""
+    G = nx.gnm_random_graph(300, 1200, seed=seed)
+    G = nx.relabel_nodes(G, {n: (f"kg:e{n}" if n % 3 else (n, "t") if n % 2 else n) for n in G})
+    G.add_edges_from([(node, node) for node in list(G)[:7]])  # self-loops
+    converted = fast.int_graph(G)
+    assert converted.nodes == tuple(G)
+    assert converted.graph.get_edgelist() == _walk_pairs(G)
+    assert fast._paired_by_edge_data(G) is not None  # the fast path was the one taken
+
+
+def test_conversion_falls_back_when_edge_data_is_not_shared():
+    """A graph whose two adjacency entries of an edge hold different dicts (or one dict under
+    several edges) is converted by name look-ups, with the same result."""
+    G = nx.path_graph(["a", "b", "c", "d"])
+    G._adj["a"]["b"] = {}  # no longer the dict under b -> a
+    assert fast._paired_by_edge_data(G) is None
+    assert fast.int_graph(G).graph.get_edgelist() == [(0, 1), (1, 2), (2, 3)]
+    shared = {}
+    H = nx.Graph()
+    H.add_nodes_from("wxyz")
+    for u, v in (("w", "x"), ("y", "z")):
+        H._adj[u][v] = H._adj[v][u] = shared  # one dict under four entries
+    assert fast._paired_by_edge_data(H) is None
+    assert fast.int_graph(H).graph.get_edgelist() == [(0, 1), (2, 3)]
