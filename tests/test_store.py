@@ -268,6 +268,21 @@ def test_export_leaves_out_bookkeeping_graphs(stores):
     assert len(data.splitlines()) == len(stores["oxigraph:PATH"])
 
 
+def test_entity_projection_is_the_same_from_every_store(stores):
+    """kg analyze / viz / graph exports on --store oxigraph see the graph rdflib sees (the
+    projection reads a pyoxigraph store with one query: kg.graphview._read_at_once)."""
+    from kg.graphview import entity_graph
+
+    expected = entity_graph(stores["memory"].graph)
+    assert expected.number_of_edges() > 100
+    for name in ("oxigraph", "oxigraph:PATH"):
+        got = entity_graph(stores[name].as_rdflib())
+        assert list(got.nodes(data=True)) == list(expected.nodes(data=True)), name
+        assert list(got.edges(keys=True, data=True)) == list(
+            expected.edges(keys=True, data=True)
+        ), name
+
+
 def test_rdflib_view_over_oxigraph(stores):
     view = stores["oxigraph"].as_rdflib()
     assert _normalised(view) == _normalised(stores["memory"].graph)
