@@ -1084,7 +1084,9 @@ def serve(
 
     spec = parse_spec(_store_spec(ctx))
     snapshot = None
+    engine = "rdflib, the curated graph"
     if spec.kind == "oxigraph" and spec.path is not None:  # scale: the workers read a checkpoint
+        engine = f"pyoxigraph, {spec} as of now (later loads need a restart)"
         from kg.serve_oxigraph import snapshot_store
 
         served = snapshot_store(
@@ -1098,6 +1100,7 @@ def serve(
             from kg.serve_oxigraph import served_in_memory
 
             served = served_in_memory(graph, named=named)
+            engine = "pyoxigraph in memory, the curated graph"
         else:
             served = served_data(graph, named=named)
         del graph, named
@@ -1124,7 +1127,10 @@ def serve(
 
     signal.signal(signal.SIGTERM, stop)
     click.echo(server.url)
-    click.echo(f"serving {server.url} (SPARQL endpoint {server.url}sparql); Ctrl-C stops", err=True)
+    click.echo(
+        f"serving {server.url} (SPARQL endpoint {server.url}sparql; {engine}); Ctrl-C stops",
+        err=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

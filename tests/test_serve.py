@@ -1075,6 +1075,8 @@ def test_serve_answers_from_the_oxigraph_store_with_loaded_data(tmp_path, monkey
         assert status == 200 and json.loads(body)["boolean"] is True
         snapshots = list((store / "serve-snapshots").iterdir())
         assert len(snapshots) == 1
+        # The log says what answers, and that later loads are not seen.
+        assert f"pyoxigraph, oxigraph:{store} as of now" in server.log.read_text()
     finally:
         server.stop()
     assert list((store / "serve-snapshots").iterdir()) == []  # removed when the server stops
