@@ -13,8 +13,8 @@ survive a fork:
   called ``graph_iri`` there.
 
 RocksDB must never be opened in a process that later forks a worker (its background threads
-do not survive a fork), so the checkpoint is made in a short-lived helper process
-(:func:`snapshot_store`) and opened only in the workers (:meth:`OxigraphServed.in_worker`).
+do not survive a fork), so the checkpoint is made in a short-lived helper process started
+afresh (:func:`snapshot_store`) and opened only in the workers (:meth:`OxigraphServed.in_worker`).
 
 Every query names its dataset explicitly: by default the project graph as default graph and
 the other served graphs as named graphs, as with rdflib; with the protocol's
@@ -261,9 +261,9 @@ def snapshot_store(
     """Bring ``spec``'s curated graph up to date, checkpoint the store for serving (plus the
     graphs of the TriG/N-Quads file ``named_path``), and return the engine over the checkpoint.
 
-    The work runs in a forked helper process, so that RocksDB never runs in this one (it will
-    fork the query workers); errors come back as they were raised. Checkpoints of servers that
-    are no longer running are removed first.
+    The work runs in a helper process started afresh (spawned), so that RocksDB never runs in
+    this one (it will fork the query workers); errors come back as they were raised.
+    Checkpoints of servers that are no longer running are removed first.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -275,9 +275,11 @@ def snapshot_store(
         if pid.isdigit() and not _pid_alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     target = root / f"{os.getpid()}-{os.urandom(4).hex()}"
-    fork = multiprocessing.get_context("fork")
+    # A fresh interpreter, not a fork: RocksDB's background threads do not survive a fork, and
+    # the caller (a test run, a script) may have used a store before.
+    spawn = multiprocessing.get_context("spawn")
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=fork) as helper:
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as helper:
             helper.submit(
                 _snapshot_in_helper, spec, project, named_path, use_cache, target
             ).result()

@@ -1225,3 +1225,30 @@ def test_kg_errors_cross_process_boundaries():
         copy = pickle.loads(pickle.dumps(error))
         assert type(copy) is type(error)
         assert str(copy) == str(error) and vars(copy) == vars(error)
+
+
+def test_snapshot_engine_in_process(tmp_path):
+    """The checkpoint engine answers in-process too; the project graph can be the default
+    graph by name but not a named graph (it is the checkpoint's default graph)."""
+    from kg.project import Project
+    from kg.remote import KG_GRAPH_IRI
+    from kg.serve_exec import Job, execute
+    from kg.serve_oxigraph import snapshot_store
+    from kg.store import parse_spec
+
+    project = copy_project(tmp_path / "project", FIXTURES / "facts")
+    served = snapshot_store(parse_spec(f"oxigraph:{tmp_path / 'store'}"), Project.at(project))
+    try:
+        assert served.snapshot.parent.name == "serve-snapshots"
+        assert served.names == [KG_GRAPH_IRI]  # bookkeeping graphs stay hidden
+        ask = "ASK { kg:huawei a aichip:Company }"
+        for job, status, body in [
+            (Job(ask), 200, b'"boolean": true'),
+            (Job(ask, default_graphs=(KG_GRAPH_IRI,)), 200, b'"boolean": true'),
+            (Job(ask, named_graphs=(KG_GRAPH_IRI,)), 400, b"not a named one"),
+            (Job("ASK { GRAPH ?g { ?s ?p ?o } }"), 200, b'"boolean": false'),
+        ]:
+            reply = execute(served, job)
+            assert reply.status == status and body in reply.body, (job, reply.body)
+    finally:
+        shutil.rmtree(served.snapshot)
