@@ -367,3 +367,32 @@ def test_tsv_keeps_a_multiline_literal_on_one_row():
     parsed = pyoxigraph.parse_query_results(output.encode(), pyoxigraph.QueryResultsFormat.TSV)
     (solution,) = list(parsed)
     assert solution["x"].value == "two\nlines\tand a tab"
+
+
+def test_infer_closure_is_plain_owlrl_and_leaves_owlrl_as_it_was():
+    """infer_closure speeds owlrl up by caching namespace terms; the closure is owlrl's own,
+    and owlrl's modules get their rdflib namespaces back afterwards."""
+    import owlrl
+    import owlrl.OWLRL
+    from rdflib import Graph
+    from rdflib.namespace import OWL, RDF
+
+    from kg.query import infer_closure
+
+    graph = Graph().parse(REPO / "ontology" / "aichip.ttl")
+    graph.parse(
+        data="@prefix kg: <https://w3id.org/aichip-kg/id/> . "
+        "@prefix aichip: <https://w3id.org/aichip-kg/ontology#> . "
+        "kg:x a aichip:NPU ; aichip:competesWith kg:y . kg:y a aichip:Company .",
+        format="turtle",
+    )
+    plain = Graph()
+    for triple in graph:
+        plain.add(triple)
+    owlrl.DeductiveClosure(
+        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
+    ).expand(plain)
+    ours = infer_closure(graph)
+    assert set(ours) == set(plain)
+    assert len(ours) > len(graph)
+    assert owlrl.OWLRL.OWL is OWL and owlrl.OWLRL.RDF is RDF
