@@ -1080,7 +1080,7 @@ def serve(
     from kg.cache import cached_graph
     from kg.serve import ServeConfig, make_server
     from kg.serve_exec import read_named_graphs, served_data
-    from kg.store import parse_spec
+    from kg.storespec import parse_spec
 
     spec = parse_spec(_store_spec(ctx))
     snapshot = None
@@ -1396,12 +1396,14 @@ def analyze_export_control(ctx: click.Context, chip: str | None, as_json: bool, 
 
 def _check_store_spec(value: str | None) -> str | None:
     """Reject a bad --store before any command runs, without importing kg.store (rdflib)."""
-    import re
+    from kg.errors import InputError
+    from kg.storespec import parse_spec
 
-    if value is not None and not re.match(r"\s*(memory|rdflib|oxigraph(:.+)?)\s*$", value, re.I):
-        raise click.BadParameter(
-            f"{value!r}: use memory, oxigraph or oxigraph:PATH", param_hint="'--store'"
-        )
+    if value is not None:
+        try:
+            parse_spec(value)
+        except InputError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--store'") from None
     return value
 
 
@@ -1475,7 +1477,8 @@ def load_command(
 
     from kg.bulkload import load_files
     from kg.errors import InputError
-    from kg.store import open_store, parse_spec
+    from kg.store import open_store
+    from kg.storespec import parse_spec
 
     spec = parse_spec(_store_spec(ctx))
     if not check and not spec.persistent:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError, ParseError
+from .storespec import StoreSpec, parse_spec
 
 __all__ = ["CONFIG_FILE", "ProjectConfig", "read_config"]
 
@@ -34,14 +35,13 @@ class ProjectConfig:
 
 
 def _resolve_store(value: str, root: Path, where: str) -> str:
-    kind, _, path = value.strip().partition(":")
-    if kind.lower() in ("memory", "rdflib") and not path:
-        return "memory"
-    if kind.lower() != "oxigraph":
-        raise InputError(f"{where}: store: unknown store {value!r}; use {_KEYS['store']}")
-    if not path:
-        return "oxigraph"
-    return f"oxigraph:{(root / Path(path).expanduser()).resolve()}"
+    try:
+        spec = parse_spec(value)
+    except InputError as exc:
+        raise InputError(f"{where}: store: {exc}") from None
+    if spec.path is None:
+        return str(spec)
+    return str(StoreSpec(spec.kind, (root / spec.path).resolve()))
 
 
 def read_config(root: Path) -> ProjectConfig:

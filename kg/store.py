@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from .errors import InputError, KGError, QueryError
 from .load import PREFIXES, bind_prefixes
 from .project import Project
 from .query import QUERY_BASE
+from .storespec import DEFAULT_SPEC, STORE_ENV, StoreSpec, parse_spec
 
 __all__ = [
     "CURATED_GRAPH",
@@ -67,8 +67,6 @@ __all__ = [
     "triple_from_ox",
 ]
 
-STORE_ENV = "KG_STORE"
-DEFAULT_SPEC = "memory"
 #: The curated graph's copy in an on-disk store (the IRI ``kg push`` uses for it too).
 CURATED_GRAPH = "https://w3id.org/aichip-kg/graph"
 #: Curated triples that a loaded file holds as well (they stay when the facts drop them).
@@ -89,36 +87,7 @@ _GRAPH_RESULT_FORMATS = {"ttl": "turtle", "turtle": "turtle", "nt": "ntriples"}
 _GRAPH_RESULT_FORMATS.update({"ntriples": "ntriples", "xml": "rdfxml", "rdfxml": "rdfxml"})
 
 
-# -- specs -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoreSpec:
-    """A parsed ``--store`` value: ``kind`` is memory or oxigraph; ``path`` only for disk."""
-
-    kind: str
-    path: Path | None = None
-
-    def __str__(self) -> str:
-        return f"{self.kind}:{self.path}" if self.path else self.kind
-
-    @property
-    def persistent(self) -> bool:
-        return self.path is not None
-
-
-def parse_spec(spec: str | StoreSpec | None = None) -> StoreSpec:
-    """``memory``, ``oxigraph`` or ``oxigraph:PATH``; None reads ``$KG_STORE`` (else memory)."""
-    if isinstance(spec, StoreSpec):
-        return spec
-    text = (spec if spec is not None else os.environ.get(STORE_ENV) or DEFAULT_SPEC).strip()
-    kind, _, path = text.partition(":")
-    kind = kind.lower()
-    if kind in ("memory", "rdflib") and not path:
-        return StoreSpec("memory")
-    if kind == "oxigraph":
-        return StoreSpec("oxigraph", Path(path).expanduser() if path else None)
-    raise InputError(f"unknown store {text!r}; use memory, oxigraph or oxigraph:PATH")
+# -- opening ------------------------------------------------------------------------------------
 
 
 def open_store(spec: str | StoreSpec | None = None, *, read_only: bool = False) -> Store:
