@@ -24,7 +24,7 @@ from .storespec import StoreSpec, parse_spec
 __all__ = ["CONFIG_FILE", "ProjectConfig", "read_config"]
 
 CONFIG_FILE = "kg.toml"
-_KEYS = {"store": "memory, oxigraph or oxigraph:PATH (relative to the project root)"}
+_KEYS = {"store": "memory, oxigraph or oxigraph:PATH, a path relative to the project root"}
 
 
 @dataclass(frozen=True)
