@@ -61,6 +61,8 @@ class AICHIP(DefinedNamespace):
     SoftwarePlatform: URIRef
     Source: URIRef
     Statement: URIRef
+    StockExchange: URIRef
+    Technology: URIRef
     USD: URIRef
     Unit: URIRef
     UnitCount: URIRef
@@ -71,6 +73,7 @@ class AICHIP(DefinedNamespace):
     announcedDate: URIRef
     approximate: URIRef
     basedOnArchitecture: URIRef
+    bf16DenseTFLOPS: URIRef
     birthDate: URIRef
     chiefExecutive: URIRef
     chipClass: URIRef
@@ -96,12 +99,17 @@ class AICHIP(DefinedNamespace):
     foundedBy: URIRef
     foundingDate: URIRef
     fp16DenseTFLOPS: URIRef
+    fp32TFLOPS: URIRef
+    fp4DenseTFLOPS: URIRef
+    fp8DenseTFLOPS: URIRef
     frCitation: URIRef
     gloss: URIRef
+    governs: URIRef
     headquarters: URIRef
     inFamily: URIRef
     inOrganization: URIRef
     int8DenseTOPS: URIRef
+    interconnect: URIRef
     interconnectGBps: URIRef
     interconnectThresholdGBps: URIRef
     interviewee: URIRef
@@ -109,13 +117,20 @@ class AICHIP(DefinedNamespace):
     issuedBy: URIRef
     jobTitle: URIRef
     listedEntity: URIRef
+    listedOn: URIRef
+    listingDate: URIRef
     lowerTppThreshold: URIRef
     market: URIRef
+    memoryBandwidthGBps: URIRef
     memoryGB: URIRef
+    memoryGiB: URIRef
+    memorySuppliedBy: URIRef
     memoryType: URIRef
     metric: URIRef
+    operatedBy: URIRef
     ordinal: URIRef
     ordinalScope: URIRef
+    packagedWith: URIRef
     period: URIRef
     pointInTime: URIRef
     processNode: URIRef
@@ -134,6 +149,7 @@ class AICHIP(DefinedNamespace):
     targetCountry: URIRef
     tdpWatts: URIRef
     tppThreshold: URIRef
+    transistorsBillion: URIRef
     unit: URIRef
     useCase: URIRef
     value: URIRef
