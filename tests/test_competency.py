@@ -1,4 +1,4 @@
-"""The competency questions of ../shared/competency-questions.md, answered by the real graph.
+"""The competency questions of docs/competency-questions.md, answered by the real graph.
 
 Each test runs the question's ``kg/queries/<id>.rq`` over ``kg.load.load_graph()`` and checks
 the expected answer. The graph grows while other facts are written, so the checks are
@@ -22,9 +22,8 @@ from kg.ns import AICHIP, KG
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = REPO / "kg" / "queries"
-SEED_DIR = Path(__file__).parents[2] / "shared" / "seed"
-SEED_TEXT = SEED_DIR / "article-zh-clean.txt"
-CQ_TABLE = Path(__file__).parents[2] / "shared" / "competency-questions.md"
+SEED_TEXT = REPO / "docs" / "sources" / "article-zh-clean.txt"
+CQ_TABLE = REPO / "docs" / "competency-questions.md"
 SEED_FACTS = REPO / "facts" / "seed-article.ttl"
 
 

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from conftest import REPO, SHARED
+from conftest import REPO
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace
 from rdflib.namespace import OWL, PROV
 
@@ -307,13 +307,11 @@ def _normalise(text: str) -> str:
 
 def test_reference_sheet_quotes_are_verbatim(ecosystem):
     """Statements derived from the sheet quote its own words and name the stored source."""
-    reference = SHARED / "reference"
-    if not (reference / "facts.md").exists():
-        pytest.skip("shared/reference is not checked out beside the repository")
+    sources = REPO / "docs" / "sources"
     sheet = _normalise(
-        (reference / "facts.md").read_text(encoding="utf-8")
+        (sources / "reference-sheet.md").read_text(encoding="utf-8")
         + "\n"
-        + (reference / "chips.csv").read_text(encoding="utf-8")
+        + (sources / "reference-chips.csv").read_text(encoding="utf-8")
     )
     sheet_source = KG["src-reference-sheet"]
     checked = 0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, REPO, SHARED
+from conftest import FIXTURES, REPO
 from rdflib import RDF, RDFS, XSD, Graph
 from rdflib.namespace import DCTERMS, PROV
 
@@ -62,14 +62,13 @@ def _row_number(rows: list[list[str]], name: str) -> int:
 # --- the real CSV ------------------------------------------------------------------------
 
 
-def test_fixture_is_the_shared_snapshot():
-    shared = SHARED / "reference" / "epoch-ml-hardware.csv"
-    if not shared.exists():
-        pytest.skip("shared/reference is not checked out beside the repository")
-    assert (
-        hashlib.sha256(REAL_CSV.read_bytes()).digest()
-        == hashlib.sha256(shared.read_bytes()).digest()
-    )
+#: SHA-256 of Epoch AI's ml_hardware.csv at github.com/sr3-k/data @d62de22b (2025-12-14, 170 rows),
+#: the snapshot kg:src-epoch-ml-hardware describes; a changed fixture must change that source too.
+EPOCH_SNAPSHOT_SHA256 = "4588188a9df55d5a8021dd36bef144957884d94a8badbe5ab712bff485a9e95a"
+
+
+def test_fixture_is_the_cited_snapshot():
+    assert hashlib.sha256(REAL_CSV.read_bytes()).hexdigest() == EPOCH_SNAPSHOT_SHA256
 
 
 def test_real_csv_matches_curated_chips_and_reports_conflicts(real):

@@ -31,10 +31,10 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
-from tests.conftest import REPO, SHARED, copy_project, stop_process
+from tests.conftest import FIXTURES, REPO, copy_project, stop_process
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
-MANIFEST = SHARED / "reference" / "w3c-sparql11-protocol-manifest.ttl"
+MANIFEST = FIXTURES / "w3c" / "protocol-manifest.ttl"
 TIMEOUT = 2.0  # the fixture server's --timeout
 MAX_ROWS = 50  # the fixture server's --max-rows
 IN_CI = os.environ.get("CI") == "true"
@@ -278,7 +278,7 @@ def manifest_cases() -> list[ProtocolCase]:
     return cases
 
 
-CASES = manifest_cases() if MANIFEST.exists() else []
+CASES = manifest_cases()
 
 
 def test_manifest_is_the_full_w3c_suite():
