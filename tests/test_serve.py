@@ -31,10 +31,11 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
-from tests.conftest import FIXTURES, REPO, copy_project, stop_process
+from tests.conftest import FIXTURES as ALL_FIXTURES
+from tests.conftest import REPO, copy_project, stop_process
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
-MANIFEST = FIXTURES / "w3c" / "protocol-manifest.ttl"
+MANIFEST = ALL_FIXTURES / "w3c" / "protocol-manifest.ttl"
 TIMEOUT = 2.0  # the fixture server's --timeout
 MAX_ROWS = 50  # the fixture server's --max-rows
 IN_CI = os.environ.get("CI") == "true"
