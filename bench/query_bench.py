@@ -61,7 +61,7 @@ FLOOR = "from rdflib.plugins.sparql import prepareQuery; prepareQuery('ASK {}')"
 def _cache_read(directory: Path, runs: int) -> list[float]:
     """Seconds to hash the inputs and unpickle the cached graph, without process start-up."""
     sys.path.insert(0, str(REPO))
-    from kg.cache import load_cached
+    from kg.facts.cache import load_cached
     from kg.project import Project
 
     project = Project.at(REPO)

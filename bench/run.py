@@ -9,7 +9,7 @@ One command, well under 30 minutes on a 2-core machine::
 
 What is measured, each in a fresh process per engine and size (so peak memory is per engine):
 
-* **load**: ``kg.bulkload.load_files`` into an empty ``oxigraph:PATH`` (one bulk pass, emptied
+* **load**: ``kg.store.bulkload.load_files`` into an empty ``oxigraph:PATH`` (one bulk pass, emptied
   again on error) vs ``pyoxigraph.Store(PATH).bulk_load``, and into a store that already holds
   data (every file checked first, then bulk-loaded); into pyoxigraph in memory (kg's
   transactional single pass vs ``Store().load``); kg's memory store (pyoxigraph's parser
@@ -20,7 +20,7 @@ What is measured, each in a fresh process per engine and size (so peak memory is
   ``--repeat`` runs (one run when a run takes over a second).
 * **export**: Turtle and N-Triples of the whole graph to a file: ``Store.serialize`` vs
   ``pyoxigraph.Store.dump`` vs ``rdflib.Graph.serialize``, and kg's canonical writers
-  (``kg.export.to_turtle`` / ``to_ntriples`` on rdflib) for reference.
+  (``kg.export.formats.to_turtle`` / ``to_ntriples`` on rdflib) for reference.
 * **analytics** on the undirected graph of the synthetic data's IRI-to-IRI links (entities,
   statements, observations, sources; not rdf:type), with 10k / 100k / 1M edges: PageRank,
   Louvain communities and betweenness (exact at 10k, else estimated from 256 seeded pivots,
@@ -144,7 +144,7 @@ def _raw_dump(store, form: str, target: Path) -> None:
     """pyoxigraph's dump with the prefixes kg gives it, so that the output is the same."""
     import pyoxigraph as ox
 
-    from kg.load import PREFIXES
+    from kg.facts.load import PREFIXES
 
     default = ox.DefaultGraph()
     store.dump(
@@ -153,8 +153,8 @@ def _raw_dump(store, form: str, target: Path) -> None:
 
 
 def worker_kg(rec: Recorder, data: Path, scratch: Path) -> None:
-    from kg.bulkload import load_files
     from kg.store import open_store
+    from kg.store.bulkload import load_files
 
     store = open_store(f"oxigraph:{scratch / 'kg-store'}")
     report = rec.time(
@@ -191,8 +191,8 @@ def worker_kg(rec: Recorder, data: Path, scratch: Path) -> None:
 
 def worker_kg_checked(rec: Recorder, data: Path, scratch: Path) -> None:
     """A load into a store that already holds something: checked first, then bulk-loaded."""
-    from kg.bulkload import load_files
     from kg.store import open_store
+    from kg.store.bulkload import load_files
 
     seed = scratch / "seed.nt"
     seed.write_text('<https://example.org/s> <https://example.org/p> "seed" .\n', "utf-8")
@@ -212,8 +212,8 @@ def _worker_kg_in_memory(spec: str, label: str):
     """A worker timing kg's bulk load into an in-memory store of kind ``spec``."""
 
     def worker(rec: Recorder, data: Path, scratch: Path) -> None:
-        from kg.bulkload import load_files
         from kg.store import open_store
+        from kg.store.bulkload import load_files
 
         store = open_store(spec)
         rec.time(
@@ -297,7 +297,7 @@ def worker_rdflib(rec: Recorder, data: Path, scratch: Path) -> None:
             ),
             repeat=1,
         )
-    from kg.export import to_ntriples, to_turtle
+    from kg.export.formats import to_ntriples, to_turtle
 
     for fmt, writer in (("turtle", to_turtle), ("ntriples", to_ntriples)):
         rec.time("export-canonical", fmt, lambda writer=writer: len(writer(graph)), repeat=1)
@@ -604,7 +604,7 @@ def report(records: list[dict], info: dict, sizes: list[str]) -> tuple[str, list
     )
     out.append(
         "Synthetic graphs from `bench/synth.py` (seed 0, ontology included). kg = this "
-        "project's store layer (`kg.store` / `kg.bulkload`); ratios are time over time.\n"
+        "project's store layer (`kg.store` / `kg.store.bulkload`); ratios are time over time.\n"
     )
     # load
     out.append("### Load (triples/s)\n")

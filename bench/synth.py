@@ -1,6 +1,6 @@
 """Synthetic ecosystem graphs shaped like the real one, as N-Triples, for benchmarks and tests.
 
-The output looks like what :func:`kg.load.load` makes of the curated facts, only bigger:
+The output looks like what :func:`kg.facts.load.load` makes of the curated facts, only bigger:
 
 * entities with ``rdf:type`` and labels in English (Chinese ones also ``@zh-Hans``/``@zh-Hant``):
   companies, people, countries, chip families, chips (GPU/NPU/CPU/AIAccelerator),

@@ -87,8 +87,8 @@ def screenshot(path: Path) -> None:
     """Huawei's neighbourhood in the real graph, with its tooltip open (the README picture)."""
     from _browser import Chromium
 
-    from kg.load import load
-    from kg.viz import render_html
+    from kg.facts.load import load
+    from kg.viz.viewer import render_html
 
     html = render_html(load().graph, focus="华为", depth=1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,8 +127,8 @@ def main() -> None:
         if not args.write_readme and not args.browser:
             return
 
-    from kg.graphview import entity_graph
-    from kg.viz import layout_positions, render_viewer
+    from kg.export.entity_graph import entity_graph
+    from kg.viz.viewer import layout_positions, render_viewer
 
     load_before = os.getloadavg()
     graph = synthetic_graph(args.nodes)
@@ -136,9 +136,9 @@ def main() -> None:
     layout_times, _ = timed(lambda: layout_positions(G), args.runs)
     render_times, viewer = timed(lambda: render_viewer(graph), args.runs)
     rows = [
-        row("entity projection (kg.graphview.entity_graph)", projection_times),
-        row("layout in Python (kg.viz.layout_positions)", layout_times),
-        row("render the page (kg.viz.render_viewer, all steps)", render_times),
+        row("entity projection (kg.export.entity_graph.entity_graph)", projection_times),
+        row("layout in Python (kg.viz.viewer.layout_positions)", layout_times),
+        row("render the page (kg.viz.viewer.render_viewer, all steps)", render_times),
     ]
     if args.browser:
         measured = browser_times(viewer.html, args.runs)

@@ -7,7 +7,8 @@ Settings that would otherwise be given on every call, today only the store::
 
 A relative ``oxigraph:PATH`` is resolved against the project root, not the current directory,
 so the setting means the same store wherever kg runs from. The command line wins over the
-environment, which wins over this file: ``--store`` > ``$KG_STORE`` > ``kg.toml`` > memory.
+environment, which wins over this file: ``--store`` > ``$KG_STORE`` > ``kg.toml`` > the cached
+pyoxigraph copy (``default``).
 Unknown keys are errors (a misspelt setting must not be silently ignored).
 """
 
@@ -18,8 +19,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, ParseError
-from .storespec import StoreSpec, parse_spec
+from kg.errors import InputError, ParseError
+from kg.store.spec import StoreSpec, parse_spec
 
 __all__ = ["CONFIG_FILE", "ProjectConfig", "read_config"]
 

@@ -7,7 +7,9 @@ __all__ = [
     "InputError",
     "ParseError",
     "ValidationFailed",
+    "ImportFailed",
     "QueryError",
+    "UpdateRefused",
     "UnknownTermError",
     "ExportError",
     "RemoteError",
@@ -43,7 +45,7 @@ class ParseError(InputError):
 class ValidationFailed(InputError):
     """The graph broke SHACL shapes or integrity rules; ``problems`` lists them."""
 
-    def __init__(self, problems: list) -> None:  # list[kg.validate.Problem]
+    def __init__(self, problems: list) -> None:  # list[kg.facts.validate.Problem]
         self.problems = problems
         super().__init__(f"{len(problems)} validation problem(s)")
 
@@ -51,8 +53,23 @@ class ValidationFailed(InputError):
         return type(self), (self.problems,)
 
 
+class ImportFailed(InputError):
+    """An import that would be wrong: ``problems`` lists one ``FILE:ROW: …`` line each."""
+
+    def __init__(self, problems: list[str], message: str) -> None:
+        self.problems = problems
+        super().__init__(message)
+
+    def __reduce__(self):
+        return type(self), (self.problems, str(self))
+
+
 class QueryError(InputError):
     """A SPARQL query is malformed or uses a refused feature."""
+
+
+class UpdateRefused(QueryError):
+    """A SPARQL UPDATE sent where the graph is read-only (the endpoint answers 403)."""
 
 
 class UnknownTermError(InputError):

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conftest import stop_process
+from tests.conftest import stop_process
 
 __all__ = ["BrowserError", "Chromium", "Page", "find_chromium"]
 

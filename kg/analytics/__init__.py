@@ -12,21 +12,21 @@ dataclasses; nothing here prints. One module per job:
 ``concentration``  shares, CR1/CR4, HHI of a market, refusing unranked conflicts
 ``whatif``         a market and the ecosystem without one vendor
 ``support``        framework/platform × hardware support matrix
-``resolve``        what the user typed → node (via kg.search) or class
+``resolve``        what the user typed → node (via kg.explore.search) or class
 ``serialize``      results as JSON-ready data
 ``render``         results as terminal text (display-width-aware tables)
 
 Example::
 
-    from kg.cache import cached_graph
+    from kg.facts.cache import cached_graph
     from kg.analytics import project, concentration
     G = project(cached_graph())
     concentration(G, "kg:market-china-ai-accelerator-cards", "2022").hhi   # Decimal('7331')
 """
 
-from .centrality import SORT_KEYS, CentralityResult, CentralityRow, centrality
-from .communities import CommunitiesResult, Community, Member, communities
-from .concentration import (
+from kg.analytics.centrality import SORT_KEYS, CentralityResult, CentralityRow, centrality
+from kg.analytics.communities import CommunitiesResult, Community, Member, communities
+from kg.analytics.concentration import (
     Concentration,
     NoSharesError,
     ShareConflictError,
@@ -38,12 +38,27 @@ from .concentration import (
     market_shares,
     share_periods,
 )
-from .paths import Hop, PathResult, chain_text, shortest_path
-from .projection import curie, has_class, is_hardware, is_software, node_label, project, simple_view
-from .resolve import resolve_class, resolve_node
-from .serialize import to_jsonable
-from .support import Column, Row, SupportCell, SupportMatrix, hardware_routes, support_matrix
-from .whatif import (
+from kg.analytics.paths import Hop, PathResult, chain_text, shortest_path
+from kg.analytics.projection import (
+    curie,
+    has_class,
+    is_hardware,
+    is_software,
+    node_label,
+    project,
+    simple_view,
+)
+from kg.analytics.resolve import resolve_class, resolve_node
+from kg.analytics.serialize import to_jsonable
+from kg.analytics.support import (
+    Column,
+    Row,
+    SupportCell,
+    SupportMatrix,
+    hardware_routes,
+    support_matrix,
+)
+from kg.analytics.whatif import (
     Candidate,
     Component,
     MarketWithout,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .projection import has_class, node_label, simple_view
+from kg.analytics.projection import has_class, node_label, simple_view
 
 __all__ = ["SORT_KEYS", "CentralityResult", "CentralityRow", "centrality"]
 
@@ -58,6 +58,11 @@ def centrality(
     ``classes`` (CURIEs) keeps rows that are instances of any of them, subclasses included.
     ``sample`` estimates betweenness from that many pivot nodes (seeded, so still
     deterministic) instead of all of them: exact betweenness is O(nodes × edges).
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> [row.node for row in centrality(G, sort="degree", top=1).rows]
+    ['kg:nvidia']
     """
     if sort not in SORT_KEYS:
         raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .projection import node_label, simple_view
+from kg.analytics.projection import node_label, simple_view
 
 __all__ = ["SEED", "CommunitiesResult", "Community", "Member", "communities"]
 
@@ -59,8 +59,14 @@ def communities(
     Above ``fast.LARGE_EDGES`` edges, and when igraph is installed (the ``scale`` extra), the
     partition comes from igraph's Leiden instead: at a million edges networkx's Louvain takes
     minutes, Leiden seconds, with higher modularity (bench/README.md). ``method`` says which.
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> result = communities(G)
+    >>> result.modularity > 0.3, len(result.communities) > 3
+    (True, True)
     """
-    from . import fast
+    from kg.analytics import fast
 
     view = simple_view(G)
     method = "louvain (networkx)"

@@ -16,8 +16,8 @@ from decimal import Decimal
 
 import networkx as nx
 
-from ..errors import InputError, KGError
-from .projection import OBSERVATION, RANK_ORDER, has_class, node_label
+from kg.analytics.projection import OBSERVATION, RANK_ORDER, has_class, node_label
+from kg.errors import InputError, KGError
 
 __all__ = [
     "Concentration",
@@ -88,12 +88,20 @@ class Concentration:
 
 
 def hhi(shares) -> Decimal:
-    """Herfindahl–Hirschman index of percentage shares: ``sum(s²)``, 0–10,000."""
+    """Herfindahl–Hirschman index of percentage shares: ``sum(s²)``, 0–10,000.
+
+    >>> hhi([85, 10, 2, 1, 1])
+    Decimal('7331')
+    """
     return sum((Decimal(s) ** 2 for s in shares), Decimal(0))
 
 
 def concentration_ratio(shares, k: int) -> Decimal:
-    """CRk: the combined share of the ``k`` largest vendors."""
+    """CRk: the combined share of the ``k`` largest vendors.
+
+    >>> concentration_ratio([85, 10, 2, 1, 1], 4)
+    Decimal('98')
+    """
     return sum(sorted((Decimal(s) for s in shares), reverse=True)[:k], Decimal(0))
 
 
@@ -108,7 +116,13 @@ def _share_edges(G: nx.MultiDiGraph, market: str):
 
 
 def share_periods(G: nx.MultiDiGraph, market: str) -> tuple[str, ...]:
-    """The periods for which ``market`` has vendor share figures, sorted."""
+    """The periods for which ``market`` has vendor share figures, sorted.
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> "2022" in share_periods(G, "kg:market-china-ai-accelerator-cards")
+    True
+    """
     return tuple(sorted({data.get("period") or "" for _v, _k, data in _share_edges(G, market)}))
 
 
@@ -214,7 +228,14 @@ def market_shares(
 def concentration(
     G: nx.MultiDiGraph, market: str, period: str | None = None, *, lang: str = "en"
 ) -> Concentration:
-    """Shares, CR1, CR4 and HHI of ``market`` in ``period`` (the only one if omitted)."""
+    """Shares, CR1, CR4 and HHI of ``market`` in ``period`` (the only one if omitted).
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> c = concentration(G, "kg:market-china-ai-accelerator-cards", "2022")
+    >>> c.leader, c.cr1, c.hhi
+    ('kg:nvidia', Decimal('85'), Decimal('7331'))
+    """
     chosen, shares, notes = market_shares(G, market, period, lang=lang)
     values = [s.share for s in shares]
     total = sum(values, Decimal(0))

@@ -30,8 +30,8 @@ from decimal import Decimal, InvalidOperation
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
-from ..errors import InputError
-from ..ns import AICHIP, KG
+from kg.errors import InputError
+from kg.ns import AICHIP, KG
 
 __all__ = [
     "BITS",
@@ -41,6 +41,7 @@ __all__ = [
     "NOT_CONTROLLED",
     "Disagreement",
     "ExportControlReport",
+    "report_summary",
     "Figure",
     "Naming",
     "Scenario",
@@ -634,3 +635,12 @@ def render_screening(s: Screening, report: ExportControlReport | None = None) ->
             if d.chip == s.chip:
                 lines.append(f"disagreement ({d.kind}): {d.detail}")
     return "\n".join(lines) + "\n"
+
+
+def report_summary(report: ExportControlReport) -> str:
+    """One line: how many chips screened, by classification, and the disagreements."""
+    counts: dict[str, int] = {}
+    for s in report.screenings:
+        counts[s.classification] = counts.get(s.classification, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    return f"{len(report.screenings)} chips: {summary}; {len(report.disagreements)} disagreement(s)"

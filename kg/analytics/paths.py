@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .projection import OBSERVATION, RANK_ORDER, node_label, simple_view
+from kg.analytics.projection import OBSERVATION, RANK_ORDER, node_label, simple_view
 
 __all__ = ["Hop", "PathResult", "chain_text", "shortest_path"]
 
@@ -99,7 +99,13 @@ def shortest_path(G: nx.MultiDiGraph, a: str, b: str, *, lang: str = "en") -> Pa
 
 
 def chain_text(path: PathResult) -> str:
-    """``Huawei —member of→ PyTorch Foundation ←founded by— Meta``."""
+    """``Huawei —member of→ PyTorch Foundation ←founded by— Meta``.
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> chain_text(shortest_path(G, "kg:huawei", "kg:pytorch-foundation"))
+    'Huawei —member of→ PyTorch Foundation'
+    """
     parts = [path.labels[0]]
     for hop, label in zip(path.hops, path.labels[1:], strict=True):
         arrow = f" —{hop.label}→ " if hop.forward else f" ←{hop.label}— "

@@ -1,8 +1,8 @@
 """The analytics graph: entities as networkx nodes, relationships and figures as edges.
 
 The base (entity nodes, predicate-labelled edges, no schema, ``rdf:type``, literals or
-statement nodes) is :func:`kg.graphview.entity_graph`, the projection the graph exports and
-the viewer use too. On top of it this module adds
+statement nodes) is :func:`kg.export.entity_graph.entity_graph`, the projection the graph
+exports and the viewer use too. On top of it this module adds
 
 * ``classes`` on every node: its types and all their superclasses, so analyses can ask
   "is this hardware?" without going back to RDF;
@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import networkx as nx
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV
 
-from ..graphview import curie, entity_graph
-from ..ns import AICHIP
-from ..search import best_label
+from kg.explore.search import best_label
+from kg.export.entity_graph import curie, entity_graph
+from kg.ns import AICHIP
 
 __all__ = [
     "OBSERVATION",
@@ -110,14 +111,21 @@ def _add_observation_edges(graph: Graph, G: nx.MultiDiGraph) -> None:
             )
 
 
-def project(graph: Graph, *, include_sources: bool = False) -> nx.MultiDiGraph:
-    """The analytics graph of an rdflib graph (ontology + facts + truthy triples).
+def project(source: Any, *, include_sources: bool = False) -> nx.MultiDiGraph:
+    """The analytics graph of the project graph (ontology + facts + truthy triples): an rdflib
+    graph, or a store from :func:`kg.store.open_graph`.
 
     Sources are left out unless ``include_sources``: they are bibliography, and the document
     behind each figure is kept on its edge instead. Nodes carry ``classes`` (types and their
     superclasses, as CURIEs); observation edges carry ``kind="observation"``.
+
+    >>> import kg
+    >>> G = project(kg.open().store)
+    >>> G.nodes["kg:huawei"]["label"], G.nodes["kg:huawei"]["class"]
+    ('Huawei', 'aichip:Company')
     """
-    G = entity_graph(graph, include_sources=include_sources)
+    graph = source if isinstance(source, Graph) else source.as_rdflib()
+    G = entity_graph(source, include_sources=include_sources)
     closure = _superclasses(graph)
     for node, data in G.nodes(data=True):
         iri = URIRef(data.get("iri") or node)
@@ -131,12 +139,24 @@ def project(graph: Graph, *, include_sources: bool = False) -> nx.MultiDiGraph:
 
 
 def has_class(G: nx.Graph, node: str, cls: str) -> bool:
-    """Whether ``node`` is an instance of ``cls`` (a CURIE), counting subclasses."""
+    """Whether ``node`` is an instance of ``cls`` (a CURIE), counting subclasses.
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> has_class(G, "kg:huawei", "aichip:Organization")
+    True
+    """
     return cls in G.nodes[node].get("classes", ())
 
 
 def is_hardware(G: nx.Graph, node: str) -> bool:
-    """Chips, chip families and any other product that is not software."""
+    """Chips, chip families and any other product that is not software.
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> is_hardware(G, "kg:ascend"), is_hardware(G, "kg:cuda")
+    (True, False)
+    """
     return has_class(G, node, "aichip:Product") and not is_software(G, node)
 
 
@@ -145,7 +165,13 @@ def is_software(G: nx.Graph, node: str) -> bool:
 
 
 def node_label(G: nx.Graph, node: str, lang: str = "en") -> str:
-    """The node's label in ``lang`` (``en``, ``zh-Hans``, ``zh-Hant``), falling back to English."""
+    """The node's label in ``lang`` (``en``, ``zh-Hans``, ``zh-Hant``), falling back to English.
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> node_label(G, "kg:huawei", "zh-Hant")
+    '華為'
+    """
     data = G.nodes[node]
     key = {"zh-Hans": "label_zh_hans", "zh-Hant": "label_zh_hant"}.get(lang, "label")
     return data.get(key) or data.get("label") or node

@@ -1,19 +1,19 @@
 """Plain-text renderings of analytics results for the terminal (returned, never printed).
 
-Tables are aligned by display width (:func:`kg.query.format_table`), so Chinese labels line up.
+Tables are aligned by display width (:func:`kg.tables.format_table`), so Chinese labels line up.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from ..query import display_width, format_table
-from .centrality import CentralityResult
-from .communities import CommunitiesResult
-from .concentration import Concentration
-from .paths import PathResult
-from .support import SupportMatrix
-from .whatif import Candidate, MarketWithout, WhatIfResult
+from kg.analytics.centrality import CentralityResult
+from kg.analytics.communities import CommunitiesResult
+from kg.analytics.concentration import Concentration
+from kg.analytics.paths import PathResult
+from kg.analytics.support import SupportMatrix
+from kg.analytics.whatif import Candidate, MarketWithout, WhatIfResult
+from kg.tables import display_width, format_table
 
 __all__ = [
     "render_centrality",

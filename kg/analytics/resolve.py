@@ -1,8 +1,8 @@
 """What the user typed → a node of the analytics graph, or a class to filter by.
 
-Entities are resolved by :func:`kg.search.resolve` (CURIE, slug, or any label in any script);
-this module only adds the checks analytics needs: that the entity is a node of the analytics
-graph (not a source or a claim) and, where asked, of the right class.
+Entities are resolved by :func:`kg.explore.search.resolve` (CURIE, slug, or any label in any
+script); this module only adds the checks analytics needs: that the entity is a node of the
+analytics graph (not a source or a claim) and, where asked, of the right class.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import networkx as nx
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import OWL
 
-from ..errors import InputError, UnknownTermError
-from ..graphview import curie
-from ..search import normalize
-from ..search import resolve as resolve_term
-from .projection import has_class
+from kg.analytics.projection import has_class
+from kg.errors import InputError, UnknownTermError
+from kg.explore.search import normalize
+from kg.explore.search import resolve as resolve_term
+from kg.export.entity_graph import curie
 
 __all__ = ["resolve_class", "resolve_node"]
 
@@ -26,6 +26,11 @@ def resolve_node(
     """The CURIE of the node of ``G`` that ``text`` names (an instance of ``cls`` if given).
 
     Raises ``UnknownTermError`` (with near misses) or ``InputError`` (exit 2).
+
+    >>> import kg
+    >>> g = kg.open()
+    >>> resolve_node(g.rdflib(), g.analytics_graph(), "华为")
+    'kg:huawei'
     """
     node = curie(resolve_term(graph, text, kind=kind))
     if node not in G:
@@ -37,7 +42,12 @@ def resolve_node(
 
 
 def resolve_class(graph: Graph, text: str) -> str:
-    """The CURIE of the ontology class ``text`` names: a CURIE, a local name or a label."""
+    """The CURIE of the ontology class ``text`` names: a CURIE, a local name or a label.
+
+    >>> import kg
+    >>> resolve_class(kg.open().rdflib(), "gpu")
+    'aichip:GPU'
+    """
     wanted = normalize(text.removeprefix("aichip:"))
     classes = sorted(
         {c for kind in (OWL.Class, RDFS.Class) for c in graph.subjects(RDF.type, kind)},

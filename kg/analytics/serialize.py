@@ -19,7 +19,12 @@ def _number(value: Decimal) -> int | float:
 
 def to_jsonable(value: Any) -> Any:
     """``value`` with dataclasses turned into dicts (fields, then read-only properties),
-    tuples into lists and Decimals into ints or floats (six decimal places)."""
+    tuples into lists and Decimals into ints or floats (six decimal places).
+
+    >>> from decimal import Decimal
+    >>> to_jsonable({"share": Decimal("85.0"), "of": ("kg:nvidia",)})
+    {'share': 85, 'of': ['kg:nvidia']}
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
         for name in sorted(vars(type(value))):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .projection import OBSERVATION, has_class, is_hardware, is_software, node_label
+from kg.analytics.projection import OBSERVATION, has_class, is_hardware, is_software, node_label
 
 __all__ = [
     "MAX_LAYERS",
@@ -130,7 +130,13 @@ def hardware_routes(
 ) -> dict[str, tuple[tuple[str, ...], ...]]:
     """Hardware reachable from ``software`` down the stack, with every route of software
     layers in between (shortest first, then by CURIEs). ``removed`` nodes are gone: not
-    reachable, not traversable."""
+    reachable, not traversable.
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> hardware_routes(G, "kg:mindspore")["kg:ascend"]  # directly, and through CANN
+    ((), ('kg:cann',))
+    """
     stack = stack_graph(G) if stack is None else stack
     if software in removed or software not in stack:
         return {}
@@ -178,7 +184,13 @@ def support_matrix(
     removed: Collection[str] = frozenset(),
     lang: str = "en",
 ) -> SupportMatrix:
-    """The framework/platform × hardware matrix of ``G`` (without the ``removed`` nodes)."""
+    """The framework/platform × hardware matrix of ``G`` (without the ``removed`` nodes).
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> "kg:pytorch" in {row.node for row in support_matrix(G).rows}
+    True
+    """
     stack = stack_graph(G)
     cells: list[SupportCell] = []
     for software in sorted(n for n in stack if is_software(G, n) and n not in removed):

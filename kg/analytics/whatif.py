@@ -18,15 +18,14 @@ from decimal import Decimal
 
 import networkx as nx
 
-from ..errors import InputError, KGError
-from .concentration import (
+from kg.analytics.concentration import (
     Concentration,
     concentration,
     concentration_ratio,
     hhi,
     share_periods,
 )
-from .projection import (
+from kg.analytics.projection import (
     OBSERVATION,
     has_class,
     is_hardware,
@@ -34,7 +33,8 @@ from .projection import (
     node_label,
     simple_view,
 )
-from .support import column_of, makers, stack_graph, support_matrix
+from kg.analytics.support import column_of, makers, stack_graph, support_matrix
+from kg.errors import InputError, KGError
 
 __all__ = [
     "Candidate",
@@ -276,6 +276,12 @@ def whatif(
     Without ``market``, every market and period in which the vendor has a share figure is
     analysed; one that cannot be (conflicting figures) is listed in ``skipped``. With ``market``
     the vendor must have a share there, and conflicts raise.
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> gone = whatif(G, "kg:nvidia", market="kg:market-china-ai-accelerator-cards", period="2022")
+    >>> gone.markets[0].leader_after
+    'kg:huawei'
     """
     removed_nodes = removal_set(G, vendor)
     removed = set(removed_nodes)

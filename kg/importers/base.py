@@ -9,10 +9,10 @@ from pathlib import Path
 
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
-from ..load import LoadedGraph, SourceIndex, bind_prefixes, derive_truthy, parse_turtle_file
-from ..ns import AICHIP
-from ..project import Project
-from ..validate import Problem, validate
+from kg.facts.load import LoadedGraph, SourceIndex, bind_prefixes, derive_truthy, parse_turtle_file
+from kg.facts.validate import Problem, validate
+from kg.ns import AICHIP
+from kg.project import Project
 
 _NUMERIC = {XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.int}
 _DATES = {XSD.date, XSD.gYear, XSD.gYearMonth, XSD.dateTime}

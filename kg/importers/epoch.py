@@ -33,13 +33,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
-from ..errors import ParseError
-from ..ns import AICHIP, KG
-from .base import curated_values, live_statements, same_value
+from kg.errors import ParseError
+from kg.importers.base import curated_values, live_statements, same_value
+from kg.ns import AICHIP, KG
 
 __all__ = [
     "CLASS_TABLE",
@@ -1018,3 +1019,42 @@ def summary_lines(report: EpochReport) -> Iterable[str]:
             yield f"  row {n.row:>3}  {n.name}  ->  kg:{n.chip} ({n.chip_class}{variant})"
     if report.new_organizations:
         yield "new organisations: " + ", ".join(f"kg:{s}" for s in report.new_organizations)
+
+
+@dataclass(frozen=True)
+class PreparedImport:
+    """An import that checked out: the Turtle to write, where, and the report to show."""
+
+    target: Path
+    text: str
+    triples: int
+    report: Any
+
+
+def prepare_epoch_import(project: Any, file: Path, *, out: Path | None = None) -> PreparedImport:
+    """Read, match and validate Epoch's CSV against ``project``; write nothing.
+
+    Raises :class:`~kg.errors.ImportFailed` listing ``FILE:ROW: column: problem`` lines for a
+    malformed CSV, or the validation problems the import would add to the facts.
+    """
+    from kg.errors import ImportFailed
+    from kg.importers.base import import_problems, load_curated
+    from kg.importers.turtle import render_turtle
+
+    target = out or project.facts_dir / "imported" / "epoch.ttl"
+    curated = load_curated(project, exclude=target)
+    result = import_epoch(file, curated.facts, display=file.name)
+    report = result.report
+    if report.errors:
+        raise ImportFailed(
+            [error.format(str(file)) for error in report.errors],
+            f"{len(report.errors)} problem(s) in {file}; nothing written",
+        )
+    text = render_turtle(result.graph, result.header)
+    problems = import_problems(curated, result.graph, project.display(target), text)
+    if problems:
+        raise ImportFailed(
+            [str(problem) for problem in problems],
+            f"the import would add {len(problems)} validation problem(s); nothing written",
+        )
+    return PreparedImport(target=target, text=text, triples=len(result.graph), report=report)

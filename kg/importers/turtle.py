@@ -7,37 +7,20 @@ predicates and objects, and puts ``rdf:type`` first. Same graph in, same bytes o
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, URIRef
 
-from ..load import PREFIXES
+from kg.sparql.terms import PREFIXES, TurtleTerms
 
 __all__ = ["render_turtle", "term_n3"]
 
-# Turtle PN_LOCAL restricted to what our slugs use; anything else is written as a full IRI.
-_SAFE_LOCAL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?$")
-
 
 def term_n3(term, prefixes: dict[str, str] = PREFIXES) -> str:
-    """A term as Turtle: a prefixed name where the local part is safe, else its N3 form."""
-    if isinstance(term, URIRef):
-        text = str(term)
-        for prefix, namespace in sorted(prefixes.items(), key=lambda kv: -len(kv[1])):
-            if text.startswith(namespace):
-                local = text[len(namespace) :]
-                if _SAFE_LOCAL.match(local):
-                    return f"{prefix}:{local}"
-        return f"<{text}>"
-    if isinstance(term, Literal):
-        if term.datatype is not None:
-            lexical = Literal(str(term)).n3()
-            return f"{lexical}^^{term_n3(URIRef(term.datatype), prefixes)}"
-        return term.n3()
+    """A term as Turtle, by the project's one Turtle term writer; no blank nodes in facts."""
     if isinstance(term, BNode):
         raise ValueError("generated facts must not contain blank nodes")
-    return term.n3()
+    return TurtleTerms(prefixes).term(term)
 
 
 # Statement nodes read best with their triple first.

@@ -1,0 +1,1 @@
+"""`kg ask`, `kg show`, `kg search`, `kg stats`: reading the graph."""

@@ -1,0 +1,1 @@
+"""`kg build` and `kg export`: the graph in every format."""

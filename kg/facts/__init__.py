@@ -1,0 +1,1 @@
+"""The curated graph: load the Turtle, validate it, infer over it, cache it."""

@@ -1,0 +1,291 @@
+"""Validation: SHACL shapes plus the integrity rules SHACL cannot express well.
+
+Rules (each problem names one):
+
+``syntax``             a facts or ontology file does not parse
+``shacl``              a SHACL shape of ``ontology/shapes.ttl`` is violated
+``undeclared-term``    a class or predicate used in facts is not declared in the ontology
+``dangling-term``      a ``kg:`` entity is referred to but never declared (no ``rdf:type``)
+``unsourced-relation`` a relationship between entities is asserted without a sourced statement
+``unsourced-figure``   a literal fact or a figure has no source
+``share-over-100``     vendor shares of one market and period add up to more than 100 %
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.namespace import OWL, PROV, RDFS, SH
+
+from kg.errors import ParseError
+from kg.facts.load import LoadedGraph, load
+from kg.ns import AICHIP, KG
+from kg.project import Project
+
+__all__ = ["RULES", "Problem", "ValidationReport", "validate", "validate_project"]
+
+RULES = (
+    "syntax",
+    "shacl",
+    "undeclared-term",
+    "dangling-term",
+    "unsourced-relation",
+    "unsourced-figure",
+    "share-over-100",
+)
+
+_PROPERTY_KINDS = (
+    OWL.ObjectProperty,
+    OWL.DatatypeProperty,
+    OWL.AnnotationProperty,
+    RDF.Property,
+    OWL.SymmetricProperty,
+    OWL.TransitiveProperty,
+)
+_CLASS_KINDS = (OWL.Class, RDFS.Class)
+_RANK_ORDER = {AICHIP.Preferred: 0, AICHIP.Normal: 1}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong, pointing at where to fix it."""
+
+    location: str  # "facts/x.ttl:12", or the term's CURIE when no line is known
+    rule: str
+    term: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.location if self.location != self.term else ""
+        head = f"{where}: {self.term}" if where else self.term
+        return f"{head}: [{self.rule}] {self.message}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    problems: tuple[Problem, ...]
+    triples: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _curie(graph: Graph, term) -> str:
+    if isinstance(term, URIRef):
+        try:
+            return graph.namespace_manager.normalizeUri(term)
+        except Exception:
+            return f"<{term}>"
+    return str(term)
+
+
+class _Checker:
+    def __init__(self, loaded: LoadedGraph) -> None:
+        self.loaded = loaded
+        self.graph = loaded.graph
+        self.facts = loaded.facts
+        self.problems: list[Problem] = []
+        self.declared_properties = {
+            s for kind in _PROPERTY_KINDS for s in loaded.ontology.subjects(RDF.type, kind)
+        }
+        self.declared_classes = {
+            s for kind in _CLASS_KINDS for s in loaded.ontology.subjects(RDF.type, kind)
+        }
+        self.declared_individuals = {
+            s for s in loaded.ontology.subjects(RDF.type, None) if isinstance(s, URIRef)
+        }
+        self.definitional = set(loaded.ontology.subjects(RDF.type, AICHIP.DefinitionalProperty))
+        self.annotation = set(loaded.ontology.subjects(RDF.type, OWL.AnnotationProperty))
+        self.claims = self._instances(AICHIP.Claim)
+        self.sources = self._instances(AICHIP.Source)
+
+    def _instances(self, cls: URIRef) -> set:
+        classes = set(self.graph.transitive_subjects(RDFS.subClassOf, cls))
+        return {s for c in classes for s in self.graph.subjects(RDF.type, c)}
+
+    def report(self, rule: str, term, message: str) -> None:
+        curie = _curie(self.graph, term)
+        location = self.loaded.index.locate(term) if isinstance(term, URIRef) else None
+        self.problems.append(Problem(location or curie, rule, curie, message))
+
+    # -- rules ---------------------------------------------------------------------------
+
+    def undeclared_terms(self) -> None:
+        seen: set = set()
+        for s, p, o in self.facts:
+            if p not in self.declared_properties and ("p", p) not in seen:
+                seen.add(("p", p))
+                self.report(
+                    "undeclared-term",
+                    p,
+                    "predicate is not declared in ontology/; fix the spelling or declare it "
+                    "in ontology/aichip.ttl",
+                )
+            if p == RDF.type and o not in self.declared_classes and ("c", o) not in seen:
+                seen.add(("c", o))
+                self.report(
+                    "undeclared-term",
+                    o,
+                    "class is not declared in ontology/; fix the spelling or declare it",
+                )
+            for term in (s, o):
+                if (
+                    isinstance(term, URIRef)
+                    and str(term).startswith(str(AICHIP._NS))
+                    and term not in self.declared_individuals
+                    and ("t", term) not in seen
+                ):
+                    seen.add(("t", term))
+                    self.report(
+                        "undeclared-term", term, "ontology term does not exist in ontology/"
+                    )
+
+    def dangling_terms(self) -> None:
+        typed = set(self.graph.subjects(RDF.type, None))
+        reported: set = set()
+        for s, _p, o in self.facts:
+            for term in (s, o):
+                if (
+                    isinstance(term, URIRef)
+                    and str(term).startswith(str(KG))
+                    and term not in typed
+                    and term not in reported
+                ):
+                    reported.add(term)
+                    self.report(
+                        "dangling-term",
+                        term,
+                        "is used but never declared (no rdf:type); declare it in "
+                        "facts/entities.ttl or fix the spelling",
+                    )
+
+    def _sourced_statements(self) -> set[tuple]:
+        sourced = set()
+        for statement in self.facts.subjects(RDF.type, AICHIP.Statement):
+            if self.graph.value(statement, PROV.wasDerivedFrom) is None:
+                continue
+            triple = tuple(
+                self.facts.value(statement, p) for p in (RDF.subject, RDF.predicate, RDF.object)
+            )
+            sourced.add(triple)
+        return sourced
+
+    def unsourced(self) -> None:
+        sourced = self._sourced_statements()
+        for s, p, o in sorted(self.facts):
+            if (
+                p == RDF.type
+                or p in self.annotation
+                or p in self.definitional
+                or s in self.claims
+                or s in self.sources
+                or not str(s).startswith(str(KG))
+            ):
+                continue
+            if (s, p, o) in sourced:
+                continue
+            rule = "unsourced-figure" if isinstance(o, Literal) else "unsourced-relation"
+            shown = repr(str(o)) if isinstance(o, Literal) else _curie(self.graph, o)
+            self.report(
+                rule,
+                s,
+                f"{_curie(self.graph, p)} {shown} is asserted without a sourced "
+                "aichip:Statement; write a statement with prov:wasDerivedFrom and aichip:quote",
+            )
+        for claim in sorted(self.claims):
+            if self.graph.value(claim, PROV.wasDerivedFrom) is not None:
+                continue
+            is_figure = (claim, RDF.type, AICHIP.Statement) not in self.graph or isinstance(
+                self.graph.value(claim, RDF.object), Literal
+            )
+            self.report(
+                "unsourced-figure" if is_figure else "unsourced-relation",
+                claim,
+                "claim has no prov:wasDerivedFrom; name the source it is quoted from",
+            )
+
+    def shares_over_100(self) -> None:
+        best: dict[tuple, dict] = defaultdict(dict)
+        for obs in self._instances(AICHIP.MarketShareObservation):
+            rank = _RANK_ORDER.get(self.graph.value(obs, AICHIP.rank) or AICHIP.Normal)
+            value = self.graph.value(obs, AICHIP.value)
+            market = self.graph.value(obs, AICHIP.market)
+            period = self.graph.value(obs, AICHIP.year) or self.graph.value(obs, AICHIP.period)
+            vendor = self.graph.value(obs, AICHIP.vendor) or self.graph.value(
+                obs, AICHIP.vendorGroup
+            )
+            if rank is None or value is None or market is None or vendor is None:
+                continue
+            try:
+                amount = Decimal(str(value))
+            except ArithmeticError:
+                continue
+            key = (market, str(period))
+            current = best[key].get(vendor)
+            if current is None or rank < current[0]:
+                best[key][vendor] = (rank, amount)
+        for (market, period), vendors in sorted(best.items()):
+            total = sum(amount for _, amount in vendors.values())
+            if total > 100:
+                self.report(
+                    "share-over-100",
+                    market,
+                    f"best-ranked vendor shares for period {period} add up to {total} % "
+                    f"({len(vendors)} vendors); rank a conflicting figure Deprecated or "
+                    "fix the period",
+                )
+
+    def shacl(self, shapes: Graph) -> None:
+        from pyshacl import validate as shacl_validate  # heavy; only when validating
+
+        conforms, results, _text = shacl_validate(
+            self.graph,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+        )
+        if conforms:
+            return
+        for result in results.subjects(RDF.type, SH.ValidationResult):
+            focus = results.value(result, SH.focusNode)
+            message = results.value(result, SH.resultMessage) or "violates a shape"
+            path = results.value(result, SH.resultPath)
+            value = results.value(result, SH.value)
+            detail = f" ({_curie(self.graph, path)}" if path is not None else ""
+            if detail and value is not None:
+                detail += f" = {_curie(self.graph, value)}"
+            detail += ")" if detail else ""
+            self.report("shacl", focus, f"{message}{detail}")
+
+
+def validate(loaded: LoadedGraph, *, shacl: bool = True) -> ValidationReport:
+    """Run every rule over an already loaded graph."""
+    checker = _Checker(loaded)
+    checker.undeclared_terms()
+    checker.dangling_terms()
+    checker.unsourced()
+    checker.shares_over_100()
+    if shacl and loaded.project.shapes_path.exists():
+        from kg.facts.load import parse_turtle_file
+
+        shapes_path = loaded.project.shapes_path
+        checker.shacl(parse_turtle_file(shapes_path, loaded.project.display(shapes_path)))
+    problems = tuple(sorted(set(checker.problems)))
+    return ValidationReport(problems=problems, triples=len(loaded.graph))
+
+
+def validate_project(project: Project | None = None, *, shacl: bool = True) -> ValidationReport:
+    """Load and validate; a syntax error becomes a single ``syntax`` problem."""
+    try:
+        loaded = load(project)
+    except ParseError as exc:
+        problem = Problem(
+            f"{exc.path}:{exc.line}" if exc.line else exc.path, "syntax", exc.path, exc.message
+        )
+        return ValidationReport(problems=(problem,), triples=0)
+    return validate(loaded, shacl=shacl)

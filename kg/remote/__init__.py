@@ -1,0 +1,1 @@
+"""`kg push` and `kg query --endpoint`: other SPARQL stores."""

@@ -1,0 +1,1 @@
+"""`kg serve`: the SPARQL 1.1 endpoint, its worker pool and its engines."""

@@ -1,0 +1,67 @@
+"""Plain-text tables for the terminal, aligned by display width (CJK characters count two).
+
+Text from the graph is made safe to print first: control characters (an ANSI or OSC escape
+in an imported label) are shown as visible escapes, never sent to the terminal.
+
+>>> print(format_table(("id", "label"), [("kg:huawei", "华为")]), end="")
+id         label
+---------  -----
+kg:huawei  华为
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+__all__ = ["display_width", "format_table", "printable"]
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (C0, DEL, C1) shown as ``\\xNN`` escapes."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c
+        if c.isprintable() or c in " "
+        else f"\\x{ord(c):02x}"
+        if ord(c) < 0x100
+        else f"\\u{ord(c):04x}"
+        for c in text
+    )
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: wide and fullwidth characters count two, marks zero."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def format_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    align_right: Sequence[bool] | None = None,
+) -> str:
+    """An aligned plain-text table (header, dashes, rows), by display width."""
+    rows = [[printable(cell) for cell in row] for row in rows]
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], display_width(cell))
+    right = list(align_right or [False] * len(headers))
+
+    def line(cells: Sequence[str], is_header: bool = False) -> str:
+        parts = []
+        for i, cell in enumerate(cells):
+            pad = " " * (widths[i] - display_width(cell))
+            parts.append(pad + cell if right[i] and not is_header else cell + pad)
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers, True), "  ".join("-" * w for w in widths)]
+    out.extend(line(row) for row in rows)
+    return "\n".join(out) + "\n"

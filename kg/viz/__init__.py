@@ -1,0 +1,1 @@
+"""`kg viz`: the offline HTML viewer."""

@@ -1,0 +1,115 @@
+"""`kg validate`: each rule fires on a small broken fixture; the real facts are clean."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from tests.conftest import FIXTURES
+
+BASE = (FIXTURES / "validate" / "base.ttl").read_text(encoding="utf-8")
+HEADER = "\n".join(line for line in BASE.splitlines() if line.startswith("@prefix")) + "\n"
+
+# rule -> (broken Turtle added to the valid base, a term the report must name)
+BROKEN = {
+    "unsourced-relation": (
+        "kg:acme aichip:competesWith kg:globex .",
+        "kg:acme",
+    ),
+    "unsourced-figure": (
+        'kg:acme aichip:foundingDate "1999"^^xsd:gYear .',
+        "kg:acme",
+    ),
+    "dangling-term": (
+        "kg:stmt-x a aichip:Statement ; rdf:subject kg:acme ; rdf:predicate aichip:competesWith ;"
+        ' rdf:object kg:initech ; prov:wasDerivedFrom kg:src-test ; aichip:quote "x"@en .',
+        "kg:initech",
+    ),
+    "undeclared-term": (
+        'kg:acme aichip:numberOfMoons "3"^^xsd:integer .',
+        "aichip:numberOfMoons",
+    ),
+    "share-over-100": (
+        "kg:obs-initech-share a aichip:MarketShareObservation ; aichip:vendor kg:globex2 ;"
+        ' aichip:market kg:test-market ; aichip:year "2022"^^xsd:gYear ; aichip:value 20.0 ;'
+        ' aichip:unit aichip:Percent ; prov:wasDerivedFrom kg:src-test ; aichip:quote "20 %"@en .\n'
+        'kg:globex2 a aichip:Company ; rdfs:label "Globex Two"@en .',
+        "kg:test-market",
+    ),
+    "shacl": (
+        "kg:obs-bad a aichip:MarketShareObservation ; aichip:vendor kg:acme ;"
+        ' aichip:market kg:test-market ; aichip:period "2023" ; aichip:value 12.0 ;'
+        ' aichip:unit aichip:Percent ; aichip:quote "12 %"@en .',
+        "kg:obs-bad",
+    ),
+}
+
+
+def run_validate(root, *args):
+    return CliRunner().invoke(cli, ["--root", str(root), "validate", *args])
+
+
+def test_valid_fixture_has_no_problems(make_project):
+    result = run_validate(make_project({"base.ttl": BASE}))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("rule", sorted(BROKEN))
+def test_each_rule_fires_on_its_fixture(make_project, rule):
+    snippet, term = BROKEN[rule]
+    root = make_project({"base.ttl": BASE, "broken.ttl": HEADER + snippet + "\n"})
+    result = run_validate(root)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stdout.splitlines() if f"[{rule}]" in line]
+    assert lines, f"rule {rule} did not fire:\n{result.stdout}"
+    assert any(term in line for line in lines), result.stdout
+    # Each problem line says where: file:line when the term is in a file.
+    assert any(line.startswith("facts/") and ".ttl:" in line for line in lines), result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_deprecated_conflicting_share_does_not_count(make_project):
+    """A deprecated figure kept beside a preferred one must not push the sum past 100."""
+    snippet = (
+        "kg:obs-acme-share-2 a aichip:MarketShareObservation ; aichip:vendor kg:acme ;"
+        ' aichip:market kg:test-market ; aichip:year "2022"^^xsd:gYear ; aichip:value 90.0 ;'
+        " aichip:unit aichip:Percent ; aichip:rank aichip:Deprecated ;"
+        ' prov:wasDerivedFrom kg:src-test ; aichip:quote "90 %"@en .'
+    )
+    root = make_project({"base.ttl": BASE, "extra.ttl": HEADER + snippet + "\n"})
+    result = run_validate(root)
+    assert result.exit_code == 0, result.output
+
+
+def test_syntax_error_names_file_and_line(make_project):
+    broken = HEADER + "kg:acme aichip:competesWith .\n"
+    root = make_project({"base.ttl": BASE, "zz-broken.ttl": broken})
+    result = run_validate(root)
+    assert result.exit_code == 2, result.output
+    expected_line = broken.count("\n")  # the statement is the file's last line
+    assert f"facts/zz-broken.ttl:{expected_line}:" in result.stdout
+    assert "[syntax]" in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_syntax_error_in_build_touches_no_export(make_project):
+    root = make_project({"base.ttl": BASE})
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--root", str(root), "build"])
+    assert first.exit_code == 0, first.output
+    exports = sorted((root / "exports").iterdir())
+    before = {path.name: path.read_bytes() for path in exports}
+    (root / "facts" / "zz-broken.ttl").write_text(HEADER + "kg:acme kg:x\n", encoding="utf-8")
+    second = runner.invoke(cli, ["--root", str(root), "build"])
+    assert second.exit_code == 2, second.output
+    assert "facts/zz-broken.ttl:" in second.output
+    assert "Traceback" not in second.output
+    after = {path.name: path.read_bytes() for path in sorted((root / "exports").iterdir())}
+    assert after == before
+
+
+def test_real_facts_are_clean():
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 0, result.output
