@@ -1,6 +1,12 @@
 // Bundle editor.js and the CodeMirror packages it uses into ONE file for the query page:
 // kg/static/vendor/codemirror.js, with the licence texts of every bundled package next to it
 // (codemirror.LICENSES.txt). Run `npm ci && npm run build` in this folder.
+//
+// One patch, applied here at build time: style-mod (CodeMirror's CSS injector) puts its rules in
+// a <style> element unless the editor sits in a shadow root, and the page's
+// Content-Security-Policy (style-src 'self', no 'unsafe-inline') blocks that element. The patch
+// makes it use a constructed stylesheet (document.adoptedStyleSheets) for documents too, which
+// the policy allows; the build fails if the line it replaces is not found.
 import { build } from "esbuild";
 import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -9,6 +15,21 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const vendor = join(here, "..", "kg", "static", "vendor");
 const outfile = join(vendor, "codemirror.js");
+
+const STYLE_MOD_TEST = "if (!root.head && root.adoptedStyleSheets && win.CSSStyleSheet)";
+const adoptedStyleSheets = {
+  name: "style-mod-adopted-stylesheets",
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]style-mod[\\/]src[\\/]style-mod\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8");
+      if (!source.includes(STYLE_MOD_TEST)) {
+        throw new Error("style-mod changed: the adoptedStyleSheets patch no longer applies");
+      }
+      const patched = source.replace(STYLE_MOD_TEST, "if (root.adoptedStyleSheets && win.CSSStyleSheet)");
+      return { contents: patched, loader: "js" };
+    });
+  },
+};
 
 const result = await build({
   entryPoints: [join(here, "editor.js")],
@@ -20,6 +41,7 @@ const result = await build({
   metafile: true,
   write: false,
   charset: "utf8",
+  plugins: [adoptedStyleSheets],
 });
 
 // Which packages went in: read from esbuild's metafile, so the licence list cannot drift.
