@@ -473,7 +473,9 @@ LIMIT 400`);
     } else {
       params.set("query", query);
     }
-    if (state.view !== "table") params.set("view", state.view);
+    // The view on show (a view the result cannot have falls back to the table).
+    const view = state.result ? document.body.dataset.view : state.view;
+    if (view && view !== "table") params.set("view", view);
     return params;
   }
 
@@ -1018,8 +1020,8 @@ LIMIT 400`);
       const type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
       const text = await response.text();
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
-      updateUrl(query, push);
       if (!response.ok) {
+        updateUrl(query, push);
         const message = text.trim();
         show("error", response.status + " " + response.statusText + ": " + message);
         if (response.status === 400) markError(message);
@@ -1046,6 +1048,7 @@ LIMIT 400`);
       state.result = result;
       $("result-bar").hidden = false;
       renderView();
+      updateUrl(query, push);
       if (response.headers.get("KG-Truncated")) {
         show("truncated", "Only the first " + response.headers.get("KG-Max-Rows") +
           " results are shown: the server caps every answer. Add LIMIT/OFFSET to page through.");
