@@ -365,6 +365,7 @@ LIMIT 400`);
       input.name = param.name;
       input.value = values && values[param.name] !== undefined ? values[param.name] : param.default;
       input.dataset.default = param.default;
+      input.size = Math.min(60, Math.max(20, param.default.length + 4));
       input.spellcheck = false;
       input.autocomplete = "off";
       if (/^kg:/.test(param.default)) {
