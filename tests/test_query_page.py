@@ -96,6 +96,12 @@ def type_text(page, text: str) -> None:
         page.send("Input.insertText", text=char)
 
 
+def press(page, key: str, code: int) -> None:
+    page.send(
+        "Input.dispatchKeyEvent", type="keyDown", key=key, code=key, windowsVirtualKeyCode=code
+    )
+
+
 def completions(page) -> list[str]:
     return page.evaluate(
         "Array.from(document.querySelectorAll('.cm-tooltip-autocomplete li .cm-completionLabel'))"
@@ -152,8 +158,7 @@ def test_completion_of_terms_entities_and_prefixes(page, server):
     offered = completions(page)
     assert "aichip:designedBy" in offered
     assert all(label.startswith("aichip:") for label in offered)
-    page.send("Input.dispatchKeyEvent", type="keyDown", key="Escape", code="Escape",
-              windowsVirtualKeyCode=27)
+    press(page, "Escape", 27)
 
     # Entities complete by their label, not only by their IRI.
     page.evaluate("window.kgQueryEditor.setValue(''); window.kgQueryEditor.focus()")
@@ -165,8 +170,7 @@ def test_completion_of_terms_entities_and_prefixes(page, server):
     # Accepting one writes it into the query (after CodeMirror's 75 ms guard against
     # accepting a list the user has not seen).
     time.sleep(0.2)
-    page.send("Input.dispatchKeyEvent", type="keyDown", key="Enter", code="Enter",
-              windowsVirtualKeyCode=13)
+    press(page, "Enter", 13)
     page.wait_for("window.kgQueryEditor.getValue() === 'kg:huawei'", timeout=5)
 
     # A bare word: the declared prefixes (and keywords).
@@ -183,10 +187,13 @@ def test_a_400_marks_the_line_in_the_editor(page, server):
     run(page, "SELECT ?x WHERE {\n  ?x a \n")
     message = page.evaluate("document.getElementById('error').textContent")
     assert message.startswith("400") and "query:2:" in message
-    assert page.evaluate(
-        "Array.from(document.querySelectorAll('.cm-content .cm-line'))"
-        ".findIndex(line => line.classList.contains('cm-error-line'))"
-    ) == 1
+    assert (
+        page.evaluate(
+            "Array.from(document.querySelectorAll('.cm-content .cm-line'))"
+            ".findIndex(line => line.classList.contains('cm-error-line'))"
+        )
+        == 1
+    )
     assert page.evaluate("document.querySelectorAll('.cm-lint-marker-error').length") == 1
     # Editing the query clears the mark; a good run leaves none.
     run(page, "SELECT ?x WHERE { ?x a aichip:Company }")
@@ -306,8 +313,11 @@ def test_chart_view_draws_bars_for_a_numeric_column(page, server):
 
 def test_graph_view_draws_nodes(page, server):
     open_page(page, server)
-    run(page, "CONSTRUCT { ?m org:memberOf ?f . ?m rdfs:label ?l } WHERE { ?m org:memberOf ?f . "
-        "?m rdfs:label ?l }")
+    run(
+        page,
+        "CONSTRUCT { ?m org:memberOf ?f . ?m rdfs:label ?l } WHERE { ?m org:memberOf ?f . "
+        "?m rdfs:label ?l }",
+    )
     assert page.evaluate("document.querySelector('#views [data-view=chart]').hidden") is True
     choose_view(page, "graph")
     nodes = page.evaluate(
@@ -340,9 +350,7 @@ def test_hostile_labels_are_text_in_every_view(page, server):
         f"(<javascript:alert({i})> {json.dumps(label)} {i + 1} kg:huawei)"
         for i, label in enumerate(HOSTILE)
     )
-    query = (
-        "SELECT ?x ?xLabel ?n ?y WHERE { VALUES (?x ?xLabel ?n ?y) { " + rows + " } }"
-    )
+    query = "SELECT ?x ?xLabel ?n ?y WHERE { VALUES (?x ?xLabel ?n ?y) { " + rows + " } }"
     run(page, query)
     for view in ("table", "chart", "graph"):
         choose_view(page, view)
@@ -354,8 +362,7 @@ def test_hostile_labels_are_text_in_every_view(page, server):
         )
         assert markup == 0, view
         hrefs = page.evaluate(
-            "Array.from(document.querySelectorAll('#results a'))"
-            ".map(a => a.getAttribute('href'))"
+            "Array.from(document.querySelectorAll('#results a')).map(a => a.getAttribute('href'))"
         )
         assert all(h.startswith("/id/") for h in hrefs), (view, hrefs)  # kg:huawei only
     # The label column itself, as text.
@@ -383,8 +390,15 @@ def test_nothing_leaves_the_server(page, server):
     origins = {urllib.parse.urlsplit(url)[:2] for url in page.requests}
     assert origins == {tuple(urllib.parse.urlsplit(server.url)[:2])}
     paths = {urllib.parse.urlsplit(url).path for url in page.requests}
-    assert paths <= {"/", "/query.css", "/query.js", "/vendor/codemirror.js", "/examples.json",
-                     "/sparql", "/favicon.ico"}, paths
+    assert paths <= {
+        "/",
+        "/query.css",
+        "/query.js",
+        "/vendor/codemirror.js",
+        "/examples.json",
+        "/sparql",
+        "/favicon.ico",
+    }, paths
 
 
 # -- the screenshots in docs/ ------------------------------------------------------------------
@@ -404,7 +418,7 @@ def _screenshots() -> None:
                 example = {"example": "cq05-china-2022-shares"}
                 for view, name in (("table", "query-page.png"), ("chart", "query-chart.png")):
                     query = dict(example, **({"view": view} if view != "table" else {}))
-                    url = server_url = running.url + "?" + urllib.parse.urlencode(query)
+                    url = running.url + "?" + urllib.parse.urlencode(query)
                     tab.open(url, ready="document.body.dataset.ran === '1'")
                     # Scroll the editor to the query itself, past the PREFIX lines.
                     tab.evaluate(
@@ -415,7 +429,7 @@ def _screenshots() -> None:
                     tab.browser.pump(0.3)
                     tab.screenshot(REPO / "docs" / name)
                     assert tab.errors == [], tab.errors
-                    assert all(u.startswith(server_url.split("?")[0]) for u in tab.requests)
+                    assert all(u.startswith(running.url) for u in tab.requests)
                     print(REPO / "docs" / name)
         finally:
             running.stop()
