@@ -1,7 +1,8 @@
 """``kg serve``: a read-only SPARQL 1.1 Protocol endpoint over the project graph.
 
 Routes: ``/sparql`` (also ``/sparql/``) answers queries by GET, form POST and direct POST;
-``/`` is a query page that works offline (``/query.js``, ``/query.css``, ``/examples.json``).
+``/`` is a query page that works offline (``/query.js``, ``/query.css``, ``/examples.json``,
+``/vendor/codemirror.js``).
 
 What the endpoint guarantees, and where:
 
@@ -44,6 +45,8 @@ _STATIC = {
     "/": ("query.html", "text/html; charset=utf-8"),
     "/query.js": ("query.js", "text/javascript; charset=utf-8"),
     "/query.css": ("query.css", "text/css; charset=utf-8"),
+    # The query page's editor (CodeMirror 6, bundled; see kg/static/vendor/README.md).
+    "/vendor/codemirror.js": ("vendor/codemirror.js", "text/javascript; charset=utf-8"),
 }
 #: Nothing but this server's own files; no inline script or style, no framing, no plugins.
 CONTENT_SECURITY_POLICY = (
