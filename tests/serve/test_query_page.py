@@ -6,7 +6,7 @@ error (a Content-Security-Policy violation is one), opened no dialog and asked n
 server but its own.
 
 The screenshots in docs/ are made by running this file from the repository's root:
-``python -m tests.test_query_page`` (on the real graph, see ``_screenshots``).
+``python -m tests.serve.test_query_page`` (on the real graph, see ``_screenshots``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from tests._server import start_server
 from tests.conftest import REPO, copy_project
-from tests.test_serve import FIXTURES, IN_CI, start_server
+from tests.serve.test_endpoint import FIXTURES, IN_CI
 
 KG = "https://w3id.org/aichip-kg/id/"
 WIDTH, HEIGHT = 1400, 900
