@@ -13,14 +13,33 @@ from pathlib import Path
 
 import click
 
-from kg.cli import analyze, explore, export, facts, importers, remote, serve, store
 from kg.cli.common import CONTEXT_SETTINGS, App, KGGroup, StoreSpecType
 from kg.project import Project, default_project
 
 __all__ = ["cli", "main"]
 
 
-@click.group(cls=KGGroup, context_settings=CONTEXT_SETTINGS)
+#: Command name -> the kg.cli module defining it. A command's module is imported only when that
+#: command runs (or `kg --help` lists them all), so `kg query` does not pay for the others.
+COMMANDS = {
+    "validate": "facts",
+    "build": "facts",
+    "query": "explore",
+    "ask": "explore",
+    "show": "explore",
+    "search": "explore",
+    "stats": "explore",
+    "export": "export",
+    "viz": "export",
+    "analyze": "analyze",
+    "serve": "serve",
+    "push": "remote",
+    "import": "importers",
+    "load": "store",
+}
+
+
+@click.group(cls=KGGroup, context_settings=CONTEXT_SETTINGS, lazy_commands=COMMANDS)
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
@@ -65,11 +84,6 @@ def cli(ctx: click.Context, root: Path | None, facts_dir: Path | None, store_spe
     if store_spec is None:  # --store and $KG_STORE win over the project's kg.toml
         store_spec = read_config(project.root).store
     ctx.obj = App(project=project, store=parse_spec(store_spec))
-
-
-for module in (facts, explore, export, analyze, serve, remote, importers, store):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ Unknown keys are errors (a misspelt setting must not be silently ignored).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +50,8 @@ def read_config(root: Path) -> ProjectConfig:
     if not path.is_file():
         return ProjectConfig()
     try:
+        import tomllib  # only when there is a kg.toml to read
+
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         # tomllib says "… (at line L, column C)": name the line the way every kg error does.

@@ -40,10 +40,27 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 class KGGroup(click.Group):
-    """Turns every ``KGError`` into ``error: message`` on stderr and its exit code.
+    """Turns every ``KGError`` into ``error: message`` on stderr and its exit code, and loads
+    each command's module only when it is needed (click's lazy-loading pattern).
 
     Doing it here rather than in ``main`` means CliRunner tests see what users see.
     """
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands and name not in self.commands:
+            import importlib
+
+            module = importlib.import_module(f"kg.cli.{self.lazy_commands[name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:

@@ -26,17 +26,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
-import shutil
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kg.project import Project, default_project
-from kg.write import write_bytes_atomic
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -46,6 +41,7 @@ __all__ = [
     "cache_dir",
     "cache_key",
     "cached_store_path",
+    "installed_version",
     "cached_graph",
     "clear_cache",
     "load_cached",
@@ -72,18 +68,33 @@ class CachedGraph:
 
 
 def _versions(infer: bool) -> str:
-    # importlib.metadata rather than importing the packages: a cache hit should not pay for it.
-    from importlib.metadata import PackageNotFoundError, version
-
     from kg import __version__
 
     parts = [f"format={CACHE_FORMAT}", f"kg={__version__}", f"python={sys.version_info[:2]}"]
     for package in ("rdflib", "pyoxigraph", *(("reasonable",) if infer else ())):
-        try:
-            parts.append(f"{package}={version(package)}")
-        except PackageNotFoundError:
-            parts.append(f"{package}=?")
+        parts.append(f"{package}={installed_version(package)}")
     return ";".join(parts)
+
+
+def installed_version(package: str) -> str:
+    """The installed version of ``package`` from its ``*.dist-info`` directory name, "?" if
+    not found. Neither the package nor importlib.metadata (tens of milliseconds each) is
+    imported: a cached query must not pay for them."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.origin:
+        return "?"
+    site = Path(spec.origin).parent.parent
+    prefix = f"{package.replace('-', '_').lower()}-"
+    try:
+        names = os.listdir(site)
+    except OSError:
+        return "?"
+    for name in names:
+        if name.lower().startswith(prefix) and name.endswith(".dist-info"):
+            return name[len(prefix) : -len(".dist-info")]
+    return "?"
 
 
 def cache_key(project: Project | None = None, *, infer: bool = False) -> str:
@@ -137,9 +148,11 @@ def _file_name(key: str, infer: bool) -> str:
 
 
 def _read(path: Path, key: str) -> Graph | None:
+    """The cached graph at ``path`` if it is intact and for ``key``, else None."""
+    import pickle
+
     from rdflib import Graph
 
-    """The cached graph at ``path`` if it is intact and for ``key``, else None."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -212,6 +225,10 @@ def load_cached(
 ) -> CachedGraph:
     """The project's merged graph (with ``infer``, its RDFS/OWL-RL closure), from the cache
     when it is current, else built and stored. ``use_cache=False`` neither reads nor writes."""
+    import pickle
+
+    from kg.write import write_bytes_atomic
+
     project = project or default_project()
     key = cache_key(project, infer=infer)
     if use_cache:
@@ -243,6 +260,8 @@ def cached_graph(
 
 def clear_cache(project: Project | None = None) -> int:
     """Remove this project's cache files; returns how many were removed."""
+    import shutil
+
     directory = cache_dir(project)
     if directory is None:
         return 0
@@ -263,6 +282,9 @@ def cached_store_path(project: Project | None = None, *, infer: bool = False) ->
     is built in a temporary directory and renamed into place, so a reader never opens half of
     one; readers open it read-only, any number at a time.
     """
+    import shutil
+    import tempfile
+
     project = project or default_project()
     directory = cache_dir(project)
     if directory is None:
@@ -305,6 +327,9 @@ def _write_store(path: Path, graph: Graph) -> None:
 
 
 def _prune_stores(directory: Path, kind: str, keep: Path) -> None:
+    import shutil
+    import time
+
     try:
         entries = [p for p in directory.glob(f"{kind}-oxigraph-*") if p != keep]
         entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)

@@ -15,10 +15,8 @@ of every format that has room for a note carries one.
 
 >>> from rdflib import Literal
 >>> r = Result("SELECT", ("n",), rows=[(Literal(1),), (Literal(2),)])
->>> print(r.serialize("csv").decode(), end="")
-n
-1
-2
+>>> r.serialize("csv").decode().splitlines()
+['n', '1', '2']
 >>> r.capped(1).truncated
 True
 """
