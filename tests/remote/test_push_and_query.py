@@ -556,3 +556,32 @@ def test_kg_push_to_nowhere_exits_1(project):
     )
     assert result.exit_code == 1
     assert result.output.count("error:") == 1 and "cannot reach" in result.output
+
+
+def test_kg_push_json_batches_match_the_progress_lines(oxigraph, project, graph):
+    import re
+
+    from cli import cli
+
+    result = CliRunner().invoke(
+        cli,
+        ["--root", str(project), "push", "--endpoint", oxigraph.update_url, "--json"]
+        + ["--batch-size", "100", "--no-cache"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    numbered = re.findall(r"^batch (\d+)/(\d+): (\d+) triples$", result.stderr, re.M)
+    assert numbered and report["batches"] == len(numbered) == int(numbered[-1][1])
+    ground = sum(int(count) for _n, _of, count in numbered)
+    assert ground == sum(1 for t in graph if not any(isinstance(x, BNode) for x in t))
+
+
+def test_pushing_to_the_query_url_hints_at_the_update_url(oxigraph, graph):
+    from kg.errors import RemoteError
+    from kg.remote.client import push_graph
+
+    with pytest.raises(RemoteError) as caught:
+        push_graph(graph, oxigraph.query_url, backoff=0)
+    message = str(caught.value)
+    assert "HTTP 415" in message and f"probably {oxigraph.update_url}" in message
+    assert "Nothing was changed" in message
