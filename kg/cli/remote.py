@@ -103,6 +103,9 @@ def push(
 ) -> None:
     """Load the graph into a SPARQL 1.1 store, replacing one named graph.
 
+    The graph is what the store (--store) holds: the curated facts, plus the default graph of
+    what kg load added to an oxigraph store.
+
     Uses SPARQL Update only (Oxigraph, Fuseki, GraphDB, Virtuoso…): the triples go to a
     staging graph in batches (retried on 5xx and network errors), then one COPY replaces the
     target, so the target is never half-written; pushing twice leaves the same triples. On
@@ -120,7 +123,6 @@ def push(
     """
     import json
 
-    from kg.facts.cache import cached_graph
     from kg.remote.client import push_graph
     from kg.remote.http import endpoint
 
@@ -128,7 +130,9 @@ def push(
     endpoint(update_url, user=user, password=password)  # a bad URL fails before the build
     if query_url is None and update_url.rstrip("/").endswith("/update"):
         query_url = update_url.rstrip("/")[: -len("update")] + "query"
-    graph = cached_graph(app.project, use_cache=not push_no_cache)
+    # The store the command reads (--store, KG_STORE, kg.toml): the curated graph plus what
+    # kg load added to its default graph.
+    graph = app.graph(use_cache=not push_no_cache).as_rdflib()
     report = push_graph(
         graph,
         update_url,

@@ -585,3 +585,31 @@ def test_pushing_to_the_query_url_hints_at_the_update_url(oxigraph, graph):
     message = str(caught.value)
     assert "HTTP 415" in message and f"probably {oxigraph.update_url}" in message
     assert "Nothing was changed" in message
+
+
+def test_kg_push_sends_kg_loaded_data_too(oxigraph, graph, tmp_path):
+    """The README's shared-store setup: curated facts plus a kg load, pushed and queried."""
+    from cli import cli
+
+    project = copy_project(tmp_path / "project", FIXTURES / "facts")
+    dump = tmp_path / "extra.nt"
+    dump.write_text(
+        "".join(
+            f'<urn:loaded:{i}> <{"http://www.w3.org/2000/01/rdf-schema#label"}> "L{i}" .\n'
+            for i in range(25)
+        )
+    )
+    on_store = ["--root", str(project), "--store", f"oxigraph:{tmp_path / 'store'}"]
+    runner = CliRunner()
+    result = runner.invoke(cli, [*on_store, "load", str(dump)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, [*on_store, "push", "--endpoint", oxigraph.update_url, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["triples"] == len(graph) + 25 == report["remote_triples"]
+    query = f"SELECT ?l WHERE {{ GRAPH <{GRAPH}> {{ <urn:loaded:7> rdfs:label ?l }} }}"
+    result = runner.invoke(
+        cli, ["query", "--endpoint", oxigraph.query_url, "-f", "-", "--format", "csv"], input=query
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["l", "L7"]
