@@ -145,6 +145,12 @@ def _query(
     )
     if reply.status != 200:
         raise _status_error("query", url, reply.status, reply.first_line())
+    if reply.cut_at is not None:
+        raise RemoteError(
+            f"{url} cut its answer at {reply.cut_at} rows (X-SPARQL-MaxRows), so it is not used: "
+            "add a LIMIT below that, or raise the store's limit (Virtuoso: [SPARQL] "
+            "ResultSetMaxRows in virtuoso.ini)"
+        )
     try:
         result = parse_answer(kind, reply.media, reply.body, deadline=deadline)
     except ParseTimeout:

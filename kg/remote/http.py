@@ -169,6 +169,7 @@ class Reply:
     status: int
     media: str
     body: bytes = field(repr=False)
+    cut_at: str | None = None  # Virtuoso's X-SPARQL-MaxRows: it cut the answer at that many rows
 
     def first_line(self, limit: int = 200) -> str:
         text = self.body.decode("utf-8", errors="replace").strip()
@@ -234,7 +235,7 @@ class Connection:
                 limit = max_bytes if status == 200 else _ERROR_BODY_LIMIT
                 body = self._read(response, deadline, limit, cut=status != 200, what=what)
                 media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                return Reply(status, media, body)
+                return Reply(status, media, body, response.headers.get("X-SPARQL-MaxRows"))
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
             reason = str(exc) or type(exc).__name__
             raise Unreachable(

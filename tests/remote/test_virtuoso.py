@@ -51,7 +51,7 @@ ServerPort = {http_port}
 ServerThreads = 4
 Charset = UTF-8
 [SPARQL]
-ResultSetMaxRows = 1000000
+ResultSetMaxRows = 2000
 MaxQueryExecutionTime = 60
 """
 
@@ -138,6 +138,7 @@ def graph(tmp_path_factory) -> Graph:
 
 
 DBA = {"user": "dba", "password": "dba"}
+MAX_ROWS = 2000  # ResultSetMaxRows above: Virtuoso cuts longer answers
 
 
 def test_push_then_query_back_isomorphic(virtuoso, graph):
@@ -204,3 +205,17 @@ def test_kg_push_and_kg_query_endpoint(virtuoso, graph, tmp_path):
     result = runner.invoke(cli, ["query", "--endpoint", authed, "--format", "csv", query])
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 4
+
+
+def test_an_answer_virtuoso_cut_at_its_row_limit_is_an_error(virtuoso, graph):
+    from kg.errors import RemoteError
+    from kg.remote.client import push_graph, query_endpoint
+
+    push_graph(graph, virtuoso.update_url, **DBA)
+    rows = f"SELECT ?s ?o ?x WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o . ?s ?q ?x }} }}"
+    count = query_endpoint(virtuoso.query_url, rows.replace("?s ?o ?x WHERE", "(COUNT(*) AS ?n)"))
+    assert int(count.result.rows[0][0]) > MAX_ROWS
+    with pytest.raises(RemoteError, match=f"cut its answer at {MAX_ROWS} rows"):
+        query_endpoint(virtuoso.query_url, rows)
+    answer = query_endpoint(virtuoso.query_url, rows + f" LIMIT {MAX_ROWS - 1}")
+    assert len(answer.result.rows) == MAX_ROWS - 1
