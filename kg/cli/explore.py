@@ -18,6 +18,7 @@ from kg.cli.common import (
     no_cache_option,
     pass_app,
 )
+from kg.cli.remote import connect_timeout_option, credentials, user_option
 
 
 def _read_query_text(query: str | None, query_file: Path | None) -> tuple[str, str]:
@@ -56,6 +57,16 @@ def _read_query_text(query: str | None, query_file: Path | None) -> tuple[str, s
     metavar="URL",
     help="Ask this SPARQL endpoint instead of the local graph (its whole answer must parse).",
 )
+@click.option(
+    "--timeout",
+    "endpoint_timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="With --endpoint: seconds for the whole answer, received and parsed.",
+)
+@connect_timeout_option
+@user_option
 @pass_app
 def query(
     app: App,
@@ -66,6 +77,9 @@ def query(
     infer: bool,
     no_cache: bool,
     endpoint: str | None,
+    endpoint_timeout: float,
+    connect_timeout: float,
+    remote_user: str | None,
 ) -> None:
     """Run a SPARQL query over the graph (read-only).
 
@@ -89,8 +103,22 @@ def query(
 
         if infer:
             raise InputError("--infer reasons over the local graph; it cannot go with --endpoint")
-        emit_result(query_endpoint(endpoint, text, source=source).result, fmt, as_json)
+        user, password = credentials(remote_user)
+        answer = query_endpoint(
+            endpoint,
+            text,
+            source=source,
+            timeout=endpoint_timeout,
+            connect_timeout=connect_timeout,
+            user=user,
+            password=password,
+        )
+        emit_result(answer.result, fmt, as_json)
         return
+    if remote_user:
+        from kg.errors import InputError
+
+        raise InputError("--user goes with --endpoint (the local graph needs no credentials)")
     store = app.graph(infer=infer, use_cache=not no_cache)
     emit_result(store.query(text, source=source), fmt, as_json)
 

@@ -1,6 +1,7 @@
 """Talk to a remote SPARQL 1.1 store: query it, and push the project graph into it.
 
-Only the standard library's HTTP client is used, and only the URLs the user gives are contacted.
+The HTTP rules (http(s) only, no redirects, credentials, deadlines, size limits) are in
+:mod:`kg.remote.http`; how an answer is checked and parsed is in :mod:`kg.remote.answers`.
 
 Querying (:func:`query_endpoint`): the query is parsed here first (the project's prefixes are
 added to the text for those it does not declare), sent by form POST, and the whole answer is
@@ -25,19 +26,16 @@ and the staging graph are in, and the staging graph is dropped when the target w
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from kg.errors import RemoteError
+from kg.remote.answers import ParseTimeout, parse_answer
+from kg.remote.http import Connection, Endpoint, Redirected, Timeouts, Unreachable, endpoint
 from kg.sparql.terms import PROJECT_GRAPH
 
 __all__ = [
@@ -55,30 +53,11 @@ __all__ = [
 #: (``kg serve``: ``default-graph-uri`` may name it).
 KG_GRAPH_IRI = PROJECT_GRAPH
 
-_USER_AGENT = "aichip-kg (kg push / kg query --endpoint)"
 _SOLUTION_ACCEPT = "application/sparql-results+json"
 # N-Triples: one statement per line, so an answer cut short ends in a line that does not parse
 # (Oxigraph appends its cancellation message), and nothing in it can make a parser fetch.
 _GRAPH_ACCEPT = "application/n-triples"
 _RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
-_RESULT_FORMATS = {
-    "application/sparql-results+json": "json",
-    "application/json": "json",
-    "application/sparql-results+xml": "xml",
-    "application/xml": "xml",
-    "text/xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-}
-_GRAPH_FORMATS = {
-    "application/n-triples": "nt",
-    "text/plain": "nt",
-    "text/turtle": "turtle",
-    "application/x-turtle": "turtle",
-    "application/rdf+xml": "xml",
-    "application/ld+json": "json-ld",
-    "application/n-quads": "nquads",
-}
 
 
 # -- querying ----------------------------------------------------------------------------------
@@ -128,123 +107,70 @@ def with_prefixes(text: str, declared: Iterable[str] = ()) -> str:
     return (" ".join(missing) + "\n" + text) if missing else text
 
 
-def _media_type(header: str | None) -> str:
-    return (header or "").split(";")[0].strip().lower()
+def _status_error(what: str, url: str, status: int, first_line: str) -> RemoteError:
+    """An error status, with a hint when the URL is the store's other endpoint."""
+    message = f"{what}: {url} answered HTTP {status}: {first_line or '(no message)'}"
+    path = urllib.parse.urlsplit(url).path.rstrip("/")
+    if what != "query" and status in (400, 404, 405, 415):
+        other = url.rstrip("/")[: -len("query")] + "update" if path.endswith("/query") else None
+        message += (
+            f". Is {url} the store's query endpoint? kg push needs its SPARQL Update endpoint"
+            + (
+                f", probably {other}"
+                if other
+                else " (Oxigraph: /update, Fuseki: /DATASET/update, Virtuoso: /sparql-auth)"
+            )
+        )
+    elif what == "query" and status in (400, 404, 405, 415) and path.endswith("/update"):
+        other = url.rstrip("/")[: -len("update")] + "query"
+        message += f". Is {url} the store's update endpoint? Queries go to its query endpoint, "
+        message += f"probably {other}"
+    return RemoteError(message)
 
 
-def _first_line(body: bytes, limit: int = 200) -> str:
-    text = body.decode("utf-8", errors="replace").strip()
-    line = text.splitlines()[0] if text else ""
-    return line[:limit] + ("…" if len(line) > limit else "")
-
-
-def _read_all(response: Any, deadline: float, limit: int, url: str) -> bytes:
-    """The whole body, within the deadline and the size limit (an answer may never end)."""
-    read = getattr(response, "read1", response.read)
-    chunks, size = [], 0
-    while True:
-        if time.monotonic() > deadline:
-            raise RemoteError(f"{url}: the answer was not complete within the timeout")
-        chunk = read(1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            raise RemoteError(f"{url}: the answer is larger than {limit} bytes; add a LIMIT")
-        chunks.append(chunk)
-
-
-def _open(
-    request: urllib.request.Request, timeout: float, what: str, limit: int = 1 << 28
-) -> tuple[int, Any, bytes]:
-    """Send ``request``; (status, headers, body). Network failures raise RemoteError.
-
-    ``timeout`` bounds the whole exchange, not only each socket operation: Oxigraph does not
-    always stop a query at its own timeout and can stream an answer without end.
-    """
-    deadline = time.monotonic() + timeout
+def _query(
+    connection: Connection, query: str, *, accept: str | None, source: str, max_bytes: int
+) -> RemoteAnswer:
+    kind, declared, query = _parse_locally(query, source)
+    if accept is None:
+        accept = _SOLUTION_ACCEPT if kind in ("SELECT", "ASK") else _GRAPH_ACCEPT
+    url = connection.endpoint.url
+    deadline = time.monotonic() + connection.timeouts.total
+    reply = connection.post(
+        urllib.parse.urlencode({"query": with_prefixes(query, declared)}).encode(),
+        {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+        what="query",
+        deadline=deadline,
+        max_bytes=max_bytes,
+    )
+    if reply.status != 200:
+        raise _status_error("query", url, reply.status, reply.first_line())
+    if reply.cut_at is not None:
+        raise RemoteError(
+            f"{url} cut its answer at {reply.cut_at} rows (X-SPARQL-MaxRows), so it is not used: "
+            "add a LIMIT below that, or raise the store's limit (Virtuoso: [SPARQL] "
+            "ResultSetMaxRows in virtuoso.ini)"
+        )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = _read_all(response, deadline, limit, request.full_url)
-            return response.status, response.headers, body
-    except urllib.error.HTTPError as exc:
-        body = exc.read() if exc.fp is not None else b""
-        return exc.code, exc.headers, body
-    except urllib.error.URLError as exc:
-        raise RemoteError(f"{what}: cannot reach {request.full_url}: {exc.reason}") from None
-    except RemoteError:
-        raise
-    except Exception as exc:  # timeouts, resets, http.client.IncompleteRead for cut answers
-        raise RemoteError(f"{what}: {request.full_url}: {type(exc).__name__}: {exc}") from None
+        result = parse_answer(kind, reply.media, reply.body, deadline=deadline)
+    except ParseTimeout:
+        raise RemoteError(
+            f"{url}: parsing its {reply.media} answer of {len(reply.body)} bytes did not finish "
+            f"within the timeout ({connection.timeouts.total:g}s, which covers the parse too); "
+            "add a LIMIT or raise the timeout"
+        ) from None
+    except Exception as exc:
+        raise RemoteError(
+            f"{url} sent a {reply.media or 'untyped'} answer of {len(reply.body)} bytes that "
+            f"does not parse completely or is refused, so it is not used (truncated, e.g. by a "
+            f"server-side timeout?): {' '.join(str(exc).split())[:200]}"
+        ) from None
+    return RemoteAnswer(kind=kind, content_type=reply.media, body=reply.body, result=result)
 
 
-def _check_csv(body: bytes, delimiter: str) -> None:
-    text = body.decode("utf-8")
-    if text and not text.endswith("\n"):
-        raise ValueError("the last row does not end with a line break")
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
-    if delimiter == "\t":  # TSV has no quoting: fields are split on tabs, nothing else
-        rows = [line.split("\t") for line in text.splitlines()]
-    if not rows:
-        raise ValueError("no header row")
-    width = len(rows[0])
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) != width:
-            raise ValueError(f"row {number} has {len(row)} fields, the header {width}")
-
-
-def _check_jsonld(body: bytes) -> None:
-    """A JSON-LD answer must not point at a remote context: parsing it would fetch that URL."""
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            context = node.get("@context")
-            contexts = context if isinstance(context, list) else [context]
-            if any(isinstance(item, str) for item in contexts):
-                raise ValueError("it refers to a remote @context, which kg does not fetch")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(body))
-
-
-def _parse_answer(kind: str, media: str, body: bytes) -> Any:
-    """Parse the whole ``body`` into a :class:`kg.sparql.results.Result`; ValueError if not."""
-    from rdflib import Graph
-    from rdflib.query import Result as RdflibResult
-
-    from kg.sparql.results import Result
-
-    if kind in ("SELECT", "ASK"):
-        fmt = _RESULT_FORMATS.get(media)
-        if fmt is None:
-            raise ValueError(f"a {kind} answer cannot be {media or 'untyped'}")
-        if fmt == "json":
-            data = json.loads(body)  # strict: trailing text after the document fails
-            if not isinstance(data, dict) or not (
-                isinstance(data.get("boolean"), bool)
-                or isinstance(data.get("results", {}).get("bindings"), list)
-            ):
-                raise ValueError("not a SPARQL JSON result (no boolean, no results.bindings)")
-        elif fmt in ("csv", "tsv"):
-            _check_csv(body, "," if fmt == "csv" else "\t")
-        result = RdflibResult.parse(io.BytesIO(body), format=fmt)
-        if result.type == "ASK":
-            return Result.ask(bool(result.askAnswer))
-        variables = tuple(str(v) for v in result.vars or ())
-        rows = tuple(tuple(row.get(v) for v in result.vars) for row in result.bindings)
-        return Result.solutions(variables, rows)
-    fmt = _GRAPH_FORMATS.get(media)
-    if fmt is None:
-        raise ValueError(f"a {kind} answer cannot be {media or 'untyped'}")
-    if fmt == "json-ld":
-        _check_jsonld(body)
-    graph = Graph()
-    graph.parse(data=body, format=fmt)
-    return Result.from_triples(kind, graph)
+def _redacted(where: Endpoint, exc: RemoteError) -> RemoteError:
+    """The same error with no credentials in its message (server text may echo them)."""
+    return type(exc)(where.redact(str(exc)))
 
 
 def query_endpoint(
@@ -253,43 +179,27 @@ def query_endpoint(
     *,
     accept: str | None = None,
     timeout: float = 60.0,
+    connect_timeout: float = 10.0,
     source: str = "query",
     max_bytes: int = 1 << 28,
+    user: str | None = None,
+    password: str | None = None,
 ) -> RemoteAnswer:
     """Run ``query`` on the SPARQL endpoint at ``url`` and return its fully parsed answer.
 
-    Raises :class:`QueryError` for a query that does not parse here, :class:`RemoteError` when
-    the endpoint cannot be reached, answers an error status, or sends a body that does not parse
-    completely (a truncated answer is an error, never a short result), or does not finish it
-    within ``timeout`` seconds or ``max_bytes`` bytes.
+    Raises :class:`QueryError` for a query that does not parse here, :class:`InputError` for a
+    URL that is not http(s) or a user without a password, :class:`RemoteError` when the
+    endpoint cannot be reached, redirects, answers an error status, or sends a body that does
+    not parse completely (a truncated answer is an error, never a short result), is refused
+    (remote JSON-LD contexts, XML with a DTD), or is not received *and parsed* within
+    ``timeout`` seconds or within ``max_bytes`` bytes.
     """
-    kind, declared, query = _parse_locally(query, source)
-    if accept is None:
-        accept = _SOLUTION_ACCEPT if kind in ("SELECT", "ASK") else _GRAPH_ACCEPT
-    data = urllib.parse.urlencode({"query": with_prefixes(query, declared)}).encode()
-    request = urllib.request.Request(
-        url,
-        data=data,
-        method="POST",
-        headers={
-            "Accept": accept,
-            "Content-Type": "application/x-www-form-urlencoded",
-            "User-Agent": _USER_AGENT,
-        },
-    )
-    status, headers, body = _open(request, timeout, "query", max_bytes)
-    if status != 200:
-        raise RemoteError(f"{url} answered HTTP {status}: {_first_line(body) or '(no message)'}")
-    media = _media_type(headers.get("Content-Type"))
-    try:
-        result = _parse_answer(kind, media, body)
-    except Exception as exc:
-        raise RemoteError(
-            f"{url} sent a {media or 'untyped'} answer of {len(body)} bytes that does not parse "
-            f"completely, so it is not used (truncated, e.g. by a server-side timeout?): "
-            f"{' '.join(str(exc).split())[:200]}"
-        ) from None
-    return RemoteAnswer(kind=kind, content_type=media, body=body, result=result)
+    where = endpoint(url, user=user, password=password)
+    with Connection(where, Timeouts(timeout, connect_timeout)) as connection:
+        try:
+            return _query(connection, query, accept=accept, source=source, max_bytes=max_bytes)
+        except RemoteError as exc:
+            raise _redacted(where, exc) from None
 
 
 # -- pushing -----------------------------------------------------------------------------------
@@ -297,9 +207,13 @@ def query_endpoint(
 
 @dataclass(frozen=True)
 class PushReport:
-    """What a push did: where, how much, and how many requests and retries it took."""
+    """What a push did: where, how much, and how many requests and retries it took.
 
-    update_url: str
+    ``batches`` counts the ``INSERT DATA`` batches of ground triples (what the progress lines
+    number ``batch i/N``); the triples with blank nodes go in the first request, before them.
+    """
+
+    update_url: str  # without credentials
     graph_iri: str
     staging_iri: str
     triples: int
@@ -336,60 +250,87 @@ def _check_iri(iri: str) -> str:
 
 
 class _Updater:
-    """POSTs SPARQL updates with bounded retries, counting requests and retries."""
+    """POSTs SPARQL updates with bounded retries, counting requests and retries.
+
+    ``touched`` says whether the store may have applied anything: an update it accepted, or
+    one sent whose outcome is unknown (a timeout or a cut connection after sending).
+    """
 
     def __init__(
         self,
-        url: str,
+        connection: Connection,
         *,
-        timeout: float,
         retries: int,
         backoff: float,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.url, self.timeout, self.retries, self.backoff = url, timeout, retries, backoff
+        self.connection, self.retries, self.backoff = connection, retries, backoff
         self.sleep = sleep
         self.requests = 0
         self.retried = 0
+        self.touched = False
 
     def update(self, text: str, what: str) -> None:
-        last = ""
+        url = self.connection.endpoint.url
+        last: RemoteError | None = None
         for attempt in range(self.retries + 1):
             if attempt:
                 self.retried += 1
                 self.sleep(min(self.backoff * 2 ** (attempt - 1), 30.0))
             self.requests += 1
-            request = urllib.request.Request(
-                self.url,
-                data=text.encode("utf-8"),
-                method="POST",
-                headers={
-                    "Content-Type": "application/sparql-update; charset=utf-8",
-                    "User-Agent": _USER_AGENT,
-                },
-            )
             try:
-                status, _headers, body = _open(request, self.timeout, what)
-            except RemoteError as exc:
-                last = str(exc)
+                reply = self.connection.post(
+                    text.encode("utf-8"),
+                    {"Content-Type": "application/sparql-update; charset=utf-8"},
+                    what=what,
+                    deadline=time.monotonic() + self.connection.timeouts.total,
+                    max_bytes=1 << 24,
+                )
+            except Redirected:
+                raise  # the store took nothing; sending it again changes nothing
+            except Unreachable as exc:
+                last = exc
                 continue
-            if 200 <= status < 300:
+            except RemoteError as exc:
+                self.touched = True
+                last = exc
+                continue
+            if 200 <= reply.status < 300:
+                self.touched = True
                 return
-            last = f"{what}: {self.url} answered HTTP {status}: {_first_line(body)}"
-            if status not in _RETRY_STATUSES:
-                raise RemoteError(last)
-        raise RemoteError(f"{last} (gave up after {self.retries + 1} attempts)")
+            last = _status_error(what, url, reply.status, reply.first_line())
+            if reply.status not in _RETRY_STATUSES:
+                raise last
+            self.touched = True  # a 5xx may come after part of the work
+        assert last is not None
+        raise type(last)(f"{last} (gave up after {self.retries + 1} attempts)")
 
 
-def count_triples(query_url: str, graph_iri: str, *, timeout: float = 60.0) -> int:
-    """How many triples the remote graph ``graph_iri`` holds (0 if it does not exist)."""
+def _count(connection: Connection, graph_iri: str) -> int:
     query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{_check_iri(graph_iri)}> {{ ?s ?p ?o }} }}"
-    answer = query_endpoint(query_url, query, timeout=timeout, source="count")
-    rows = answer.result.rows
+    answer = _query(connection, query, accept=None, source="count", max_bytes=1 << 20)
     try:
-        return int(rows[0][0])
+        return int(answer.result.rows[0][0])
     except (IndexError, TypeError, ValueError):
-        raise RemoteError(f"{query_url} answered a COUNT query without a number") from None
+        url = connection.endpoint.url
+        raise RemoteError(f"{url} answered a COUNT query without a number") from None
+
+
+def count_triples(
+    query_url: str,
+    graph_iri: str,
+    *,
+    timeout: float = 60.0,
+    user: str | None = None,
+    password: str | None = None,
+) -> int:
+    """How many triples the remote graph ``graph_iri`` holds (0 if it does not exist)."""
+    where = endpoint(query_url, user=user, password=password, option="--query-endpoint")
+    with Connection(where, Timeouts(timeout)) as connection:
+        try:
+            return _count(connection, graph_iri)
+        except RemoteError as exc:
+            raise _redacted(where, exc) from None
 
 
 def _nt_lines(triples: Iterable[tuple]) -> str:
@@ -413,32 +354,80 @@ def push_graph(
     batch_size: int = 5000,
     retries: int = 3,
     timeout: float = 120.0,
+    connect_timeout: float = 10.0,
     backoff: float = 0.5,
+    user: str | None = None,
+    password: str | None = None,
     progress: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PushReport:
     """Replace the remote named graph ``graph_iri`` with ``graph`` (see the module doc).
 
     ``query_url`` (the store's SPARQL query endpoint) is optional; with it the staging graph
-    and the target are counted, and a failure report says what the target holds.
+    and the target are counted, and a failure report says what the target holds. ``user`` and
+    ``password`` go to both endpoints (see :func:`kg.remote.http.endpoint` for the others).
     """
-    from rdflib import BNode
-
     if batch_size < 1:
         raise RemoteError("batch size must be at least 1")
     target = _check_iri(graph_iri)
+    update_at = endpoint(update_url, user=user, password=password)
+    query_at = (
+        endpoint(query_url, user=user, password=password, option="--query-endpoint")
+        if query_url
+        else None
+    )
+    timeouts = Timeouts(timeout, connect_timeout)
+    updates = Connection(update_at, timeouts)
+    queries = Connection(query_at, timeouts) if query_at else None
+    try:
+        return _push(
+            graph,
+            _Updater(updates, retries=retries, backoff=backoff, sleep=sleep),
+            queries,
+            target,
+            batch_size,
+            progress or (lambda _message: None),
+        )
+    except RemoteError as exc:
+        redacted = _redacted(update_at, exc)
+        raise _redacted(query_at, redacted) if query_at else redacted from None
+    finally:
+        updates.close()
+        if queries:
+            queries.close()
+
+
+def _push(
+    graph: Any,
+    updater: _Updater,
+    queries: Connection | None,
+    target: str,
+    batch_size: int,
+    say: Callable[[str], None],
+) -> PushReport:
+    from rdflib import BNode
+
     staging = staging_graph_iri(target)
-    say = progress or (lambda _message: None)
     with_bnodes = [t for t in graph if any(isinstance(term, BNode) for term in t)]
     ground = sorted((t for t in graph if not any(isinstance(x, BNode) for x in t)), key=_sort_key)
     total = len(with_bnodes) + len(ground)
     if total == 0:
         raise RemoteError("the graph is empty: nothing to push")
     batches = [ground[i : i + batch_size] for i in range(0, len(ground), batch_size)]
-    updater = _Updater(update_url, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep)
     warnings: list[str] = []
 
     def fail_before_target(step: str, exc: RemoteError) -> RemoteError:
+        if not updater.touched:
+            # Nothing was taken by the store: no staging graph to report on or drop.
+            reached = (
+                "the store could not be reached"
+                if isinstance(exc, Unreachable)
+                else "the store took no update"
+            )
+            return RemoteError(
+                f"push failed at {step}: {exc}. Nothing was changed: {reached}, so the target "
+                f"graph <{target}> is as it was"
+            )
         try:
             updater.update(f"DROP SILENT GRAPH <{staging}>", "drop staging graph")
             state = f"the staging graph <{staging}> was dropped"
@@ -455,18 +444,23 @@ def push_graph(
     if with_bnodes:
         # Blank nodes are scoped to one request: all triples holding them go in together, in
         # the request that empties the staging graph, so retrying it never duplicates them.
-        first += f" ;\nINSERT DATA {{ GRAPH <{staging}> {{\n{_nt_lines(with_bnodes)}}} }}"
+        # INSERT … WHERE {} (one solution, fresh blank nodes) rather than INSERT DATA, which
+        # Virtuoso refuses with blank nodes ("not allowed in a constant clause").
+        first += f" ;\nINSERT {{ GRAPH <{staging}> {{\n{_nt_lines(with_bnodes)}}} }} WHERE {{}}"
     step = "the first request"
     try:
-        say(f"staging {total} triples in <{staging}>")
+        say(
+            f"staging {total} triples in <{staging}>: {len(with_bnodes)} with blank nodes in "
+            f"the first request, then {len(ground)} in {len(batches)} batches"
+        )
         updater.update(first, "reset staging graph")
         for number, batch in enumerate(batches, start=1):
             step = f"batch {number}/{len(batches)}"
             updater.update(f"INSERT DATA {{ GRAPH <{staging}> {{\n{_nt_lines(batch)}}} }}", step)
             say(f"{step}: {len(batch)} triples")
-        if query_url:
+        if queries:
             step = "checking the staging graph"
-            staged = count_triples(query_url, staging, timeout=timeout)
+            staged = _count(queries, staging)
             if staged != total:
                 raise RemoteError(f"the staging graph holds {staged} triples, not {total}")
     except RemoteError as exc:
@@ -477,9 +471,9 @@ def push_graph(
         updater.update(f"COPY GRAPH <{staging}> TO GRAPH <{target}>", "copy onto target")
     except RemoteError as exc:
         state = "its state is unknown (no query endpoint to check it)"
-        if query_url:
+        if queries:
             try:
-                held = count_triples(query_url, target, timeout=timeout)
+                held = _count(queries, target)
                 state = (
                     "it holds the pushed graph's size, so the copy may have taken effect"
                     if held == total
@@ -500,21 +494,21 @@ def push_graph(
             f"the push succeeded but the staging graph <{staging}> could not be dropped: {exc}"
         )
     remote = None
-    if query_url:
-        remote = count_triples(query_url, target, timeout=timeout)
+    if queries:
+        remote = _count(queries, target)
         if remote != total:
             raise RemoteError(
                 f"after the push <{target}> holds {remote} triples, not {total}: the store "
                 "changed the data (or another client wrote to the graph meanwhile)"
             )
     return PushReport(
-        update_url=update_url,
+        update_url=updater.connection.endpoint.url,
         graph_iri=target,
         staging_iri=staging,
         triples=total,
-        batches=len(batches) + 1,
+        batches=len(batches),
         requests=updater.requests,
         retries=updater.retried,
         remote_triples=remote,
-        warnings=tuple(warnings),
+        warnings=tuple(updater.connection.endpoint.redact(w) for w in warnings),
     )
