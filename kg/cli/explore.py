@@ -182,9 +182,15 @@ def ask(
 @click.command()
 @click.argument("term")
 @click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Say which claims held on DATE (YYYY-MM-DD); undated ones are marked, not hidden.",
+)
 @no_cache_option
 @pass_app
-def show(app: App, term: str, as_json: bool, no_cache: bool) -> None:
+def show(app: App, term: str, as_json: bool, as_of: str | None, no_cache: bool) -> None:
     """Describe an entity: labels, types, relationships, figures, and each claim's source.
 
     TERM is a kg: id (huawei, kg:huawei), any IRI or CURIE, or any of the entity's names in
@@ -195,12 +201,15 @@ def show(app: App, term: str, as_json: bool, no_cache: bool) -> None:
       kg show huawei
       kg show 華為
       kg show kg:market-china-ai-accelerator-cards --json
+      kg show huawei --as-of 2023-01-01
     """
     from kg.explore.search import resolve
     from kg.explore.show import describe, description_json, render_description
+    from kg.facts.time import parse_day
 
+    day = parse_day(as_of) if as_of is not None else None
     graph = app.graph(use_cache=not no_cache).as_rdflib()
-    description = describe(graph, resolve(graph, term, kind="entity"))
+    description = describe(graph, resolve(graph, term, kind="entity"), as_of=day)
     if as_json:
         echo_json(description_json(description))
         return
