@@ -363,9 +363,17 @@ def analyze_support(app, as_list, sources, lang, as_json, no_cache) -> None:
 @analyze.command("export-control")
 @click.argument("chip", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Also say which rules, listings and thresholds were in force on DATE (YYYY-MM-DD).",
+)
 @no_cache_option
 @pass_app
-def analyze_export_control(app: App, chip: str | None, as_json: bool, no_cache: bool):
+def analyze_export_control(
+    app: App, chip: str | None, as_json: bool, as_of: str | None, no_cache: bool
+):
     """Screen chips against ECCN 3A090.a as amended by the BIS rule of 2023-10-17.
 
     TPP = 2 × MacTOPS × bit length, taken as the dense datasheet figure × bits (FP16/BF16 × 16,
@@ -381,22 +389,35 @@ def analyze_export_control(app: App, chip: str | None, as_json: bool, no_cache: 
       kg analyze export-control              # every chip with figures, then disagreements
       kg analyze export-control h20          # one chip: inputs, sources, result
       kg analyze export-control "H100 SXM" --json
+      kg analyze export-control --as-of 2023-01-01
     """
+    from dataclasses import replace
+
+    from kg.analytics.export_control import (
+        as_of as state_on,
+    )
     from kg.analytics.export_control import (
         chip_id,
+        render_as_of,
         render_report,
         render_screening,
         report_summary,
         screen,
         screen_chip,
     )
+    from kg.facts.time import parse_day
 
+    day = parse_day(as_of) if as_of is not None else None
     graph = app.graph(use_cache=not no_cache).as_rdflib()
     report = screen(graph)
+    if day is not None:
+        report = replace(report, as_of=state_on(graph, day))
     if chip is None:
         if as_json:
             echo_json_result(report)
             return
+        if report.as_of is not None:
+            click.echo(render_as_of(report.as_of), nl=False)
         click.echo(render_report(report), nl=False)
         click.echo(report_summary(report), err=True)
         return
@@ -406,6 +427,8 @@ def analyze_export_control(app: App, chip: str | None, as_json: bool, no_cache: 
     if as_json:
         echo_json_result(result)
         return
+    if report.as_of is not None:
+        click.echo(render_as_of(report.as_of), nl=False)
     click.echo(render_screening(result, report), nl=False)
 
 
