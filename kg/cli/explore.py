@@ -268,20 +268,33 @@ def search(app: App, text: tuple[str, ...], limit: int, as_json: bool, no_cache:
 @no_cache_option
 @pass_app
 def stats(app: App, as_json: bool, no_cache: bool) -> None:
-    """Count triples, entities per class, claims, sources, and how many relations are sourced.
+    """Count triples, entities per class, claims, sources, and how many relations are sourced;
+    then the knowledge targets (curated chips, spec coverage, company facts, Chinese vendors,
+    likely duplicates, ranks, upstream sources, dates), each one SPARQL count.
 
     \b
     Examples:
       kg stats
       kg stats --json | jq .relation_source_share
+      kg stats --json | jq .targets
     """
-    from kg.explore.stats import graph_stats, render_stats, stats_json
+    from kg.explore.stats import (
+        graph_stats,
+        knowledge_targets,
+        render_stats,
+        render_targets,
+        stats_json,
+        targets_json,
+    )
 
-    counts = graph_stats(app.graph(use_cache=not no_cache).as_rdflib())
+    store = app.graph(use_cache=not no_cache)
+    counts = graph_stats(store.as_rdflib())
+    targets = knowledge_targets(store, app.project)
     if as_json:
-        echo_json(stats_json(counts))
+        echo_json({**stats_json(counts), "targets": targets_json(targets)})
         return
     click.echo(render_stats(counts), nl=False)
+    click.echo("\n" + render_targets(targets), nl=False)
 
 
 COMMANDS = [query, ask, show, search, stats]
