@@ -271,7 +271,10 @@ def _dated(graph: Graph, relation: Relation, when: date) -> Relation:
             start = effective[0] if effective else None
         claims.append(replace(claim, as_of=status_at(when, start, end)))
     live = [c.as_of for c in claims if c.rank != "deprecated"] or [c.as_of for c in claims]
-    best = min(live, key=_STATUS_ORDER.index) if live else UNDATED
+    # A claim that dates the relationship says more than one that does not (the undated claim
+    # is still marked undated on its own line).
+    dated = [status for status in live if status != UNDATED]
+    best = min(dated, key=_STATUS_ORDER.index) if dated else UNDATED
     return replace(relation, claims=tuple(claims), as_of=best)
 
 
