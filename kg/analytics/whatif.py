@@ -228,7 +228,7 @@ def removal_set(G: nx.MultiDiGraph, vendor: str) -> tuple[str, ...]:
     >>> import kg
     >>> G = kg.open().analytics_graph()
     >>> gone = removal_set(G, "kg:meta")
-    >>> "kg:pytorch" in gone, "kg:mtia" in gone  # the PyTorch Foundation governs PyTorch
+    >>> "kg:pytorch" in gone, "kg:meta-mtia" in gone  # the PyTorch Foundation governs PyTorch
     (False, True)
     """
     orgs = _organisations(G, vendor)
