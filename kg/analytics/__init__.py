@@ -61,6 +61,7 @@ from kg.analytics.support import (
 from kg.analytics.whatif import (
     Candidate,
     Component,
+    Kept,
     MarketWithout,
     RenormalisedShare,
     SoftwareImpact,
@@ -81,6 +82,7 @@ __all__ = [
     "Component",
     "Concentration",
     "Hop",
+    "Kept",
     "MarketWithout",
     "Member",
     "NoSharesError",

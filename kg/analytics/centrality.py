@@ -32,6 +32,8 @@ class CentralityRow:
     degree_centrality: float  # degree / (n - 1)
     pagerank: float
     betweenness: float  # normalised: share of all node pairs whose shortest paths pass here
+    sources: tuple[str, ...] = ()  # the documents behind its links
+    members: tuple[str, ...] = ()  # SKUs or products folded into it (see kg.analytics.focus)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class CentralityResult:
     sampled: int | None  # pivots betweenness was estimated from; None when exact
     nodes: int  # of the whole graph the scores were computed on
     edges: int
+    view: str = ""  # what the graph was focused on (kg.analytics.focus.Focus.describe)
+    excluded_sources: tuple[str, ...] = ()
 
 
 def centrality(
@@ -59,10 +63,15 @@ def centrality(
     ``sample`` estimates betweenness from that many pivot nodes (seeded, so still
     deterministic) instead of all of them: exact betweenness is O(nodes × edges).
 
+    Run it on a :func:`~kg.analytics.focus.focus` view: on SKUs, a vendor's catalogue size
+    dominates every score.
+
     >>> import kg
-    >>> G = kg.open().analytics_graph()
-    >>> "kg:nvidia" in [row.node for row in centrality(G, sort="degree", top=5).rows]
-    True
+    >>> from kg.analytics.focus import Focus, focus
+    >>> G = focus(kg.open().analytics_graph(), Focus("family"))
+    >>> top = centrality(G, sort="degree", top=1).rows[0]
+    >>> top.node, len(top.sources) > 10
+    ('kg:nvidia', True)
     """
     if sort not in SORT_KEYS:
         raise ValueError(f"sort must be one of {', '.join(SORT_KEYS)}")
@@ -85,6 +94,8 @@ def centrality(
             degree_centrality=round(degree_c[node], _DIGITS),
             pagerank=round(pagerank[node], _DIGITS),
             betweenness=round(betweenness[node], _DIGITS),
+            sources=_node_sources(view, node),
+            members=tuple(G.nodes[node].get("members", ())),
         )
         for node in view
         if not classes or any(has_class(G, node, cls) for cls in classes)
@@ -92,6 +103,7 @@ def centrality(
     rows.sort(key=lambda r: (-getattr(r, sort), r.node))
     if top is not None:
         rows = rows[: max(top, 0)]
+    focus = G.graph.get("focus")
     return CentralityResult(
         rows=tuple(rows),
         sort=sort,
@@ -99,4 +111,12 @@ def centrality(
         sampled=pivots,
         nodes=n,
         edges=view.number_of_edges(),
+        view=focus.describe() if focus is not None else "every SKU its own node",
+        excluded_sources=tuple(focus.exclude_sources) if focus is not None else (),
+    )
+
+
+def _node_sources(view: nx.Graph, node: str) -> tuple[str, ...]:
+    return tuple(
+        sorted({s for _u, _v, data in view.edges(node, data=True) for s in data["sources"]})
     )

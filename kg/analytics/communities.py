@@ -20,12 +20,14 @@ class Member:
     label: str
     cls: str | None
     degree: int  # distinct neighbours in the whole graph
+    members: tuple[str, ...] = ()  # SKUs or products folded into it (see kg.analytics.focus)
 
 
 @dataclass(frozen=True)
 class Community:
     number: int  # 1 = largest
     members: tuple[Member, ...]  # by degree, then CURIE: the hub first
+    sources: tuple[str, ...] = ()  # the documents behind the links inside the community
 
     @property
     def size(self) -> int:
@@ -42,6 +44,8 @@ class CommunitiesResult:
     edges: int
     singletons: int  # isolated entities (no relationship at all), not listed as communities
     method: str = "louvain (networkx)"
+    view: str = ""  # what the graph was focused on (kg.analytics.focus.Focus.describe)
+    excluded_sources: tuple[str, ...] = ()
 
 
 def communities(
@@ -94,6 +98,7 @@ def communities(
                     label=node_label(G, node, lang),
                     cls=G.nodes[node].get("class"),
                     degree=view.degree(node),
+                    members=tuple(G.nodes[node].get("members", ())),
                 )
                 for node in part
             ),
@@ -101,9 +106,15 @@ def communities(
         )
         found.append(members)
     found.sort(key=lambda members: (-len(members), min(m.node for m in members)))
+    focus = G.graph.get("focus")
     return CommunitiesResult(
         communities=tuple(
-            Community(number=i, members=tuple(members)) for i, members in enumerate(found, 1)
+            Community(
+                number=i,
+                members=tuple(members),
+                sources=_inner_sources(view, {m.node for m in members}),
+            )
+            for i, members in enumerate(found, 1)
         ),
         modularity=round(modularity, 6),
         resolution=resolution,
@@ -112,6 +123,21 @@ def communities(
         edges=view.number_of_edges(),
         singletons=singletons,
         method=method,
+        view=focus.describe() if focus is not None else "every SKU its own node",
+        excluded_sources=tuple(focus.exclude_sources) if focus is not None else (),
+    )
+
+
+def _inner_sources(view: nx.Graph, nodes: set[str]) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            {
+                s
+                for u, v, data in view.edges(nodes, data=True)
+                if u in nodes and v in nodes
+                for s in data["sources"]
+            }
+        )
     )
 
 

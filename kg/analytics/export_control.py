@@ -25,20 +25,24 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 
 from kg.errors import InputError
+from kg.facts.time import HELD, status_at
 from kg.ns import AICHIP, KG
 
 __all__ = [
+    "AsOf",
     "BITS",
     "CONTROLLED",
     "INDETERMINATE",
     "INSUFFICIENT",
     "NOT_CONTROLLED",
+    "Dated",
     "Disagreement",
     "ExportControlReport",
     "report_summary",
@@ -49,6 +53,8 @@ __all__ = [
     "Thresholds",
     "chip_id",
     "classify",
+    "as_of",
+    "render_as_of",
     "render_report",
     "render_screening",
     "screen",
@@ -167,6 +173,7 @@ class ExportControlReport:
     screenings: tuple[Screening, ...]
     named: tuple[Naming, ...]
     disagreements: tuple[Disagreement, ...]
+    as_of: AsOf | None = None  # with a day asked about: what was in force then
 
     def get(self, chip: str) -> Screening | None:
         return next((s for s in self.screenings if s.chip == chip), None)
@@ -644,3 +651,199 @@ def report_summary(report: ExportControlReport) -> str:
         counts[s.classification] = counts.get(s.classification, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     return f"{len(report.screenings)} chips: {summary}; {len(report.disagreements)} disagreement(s)"
+
+
+# ---------------------------------------------------------------------------------------
+# As of a day: which rules, listings and thresholds were in force
+# ---------------------------------------------------------------------------------------
+
+_THRESHOLD_PROPERTIES = (
+    AICHIP.tppThreshold,
+    AICHIP.lowerTppThreshold,
+    AICHIP.densityThreshold,
+    AICHIP.interconnectThresholdGBps,
+)
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A rule, a listing or a threshold statement, and whether it held on the day."""
+
+    node: str
+    label: str
+    start: str | None  # effective or start date, as precise as the source
+    end: str | None
+    status: str  # kg.facts.time: held, not yet, ended, uncertain, undated
+    detail: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AsOf:
+    day: str
+    rules: tuple[Dated, ...]  # export-control rules (not listings), by start date
+    listings: tuple[Dated, ...]  # one per listed entity
+    thresholds: tuple[Dated, ...]  # ECCN threshold statements
+    screened_rule: str  # the rule the screening applies
+    screened_rule_status: str
+
+    @property
+    def in_force(self) -> tuple[str, ...]:
+        """Rules and listings that held on the day."""
+        return tuple(d.node for d in (*self.rules, *self.listings) if d.status == HELD)
+
+
+def _best_dates(graph: Graph, term: URIRef, prop: URIRef) -> list[str]:
+    return sorted(str(v) for v in graph.objects(term, prop))
+
+
+def _statement_sources(graph: Graph, subject: URIRef, prop: URIRef, obj=None) -> tuple[str, ...]:
+    found = set()
+    for statement in graph.subjects(RDF.subject, subject):
+        if graph.value(statement, RDF.predicate) != prop:
+            continue
+        if obj is not None and graph.value(statement, RDF.object) != obj:
+            continue
+        if graph.value(statement, AICHIP.rank) == AICHIP.Deprecated:
+            continue
+        found.update(_curie(s) for s in graph.objects(statement, PROV.wasDerivedFrom))
+    return tuple(sorted(found))
+
+
+def _instances_of(graph: Graph, cls: URIRef) -> list[URIRef]:
+    classes = set(graph.transitive_subjects(RDFS.subClassOf, cls))
+    return sorted({s for c in classes for s in graph.subjects(RDF.type, c)}, key=str)
+
+
+def as_of(graph: Graph, day: date, rule: str = "kg:bis-rule-2023-10-17") -> AsOf:
+    """Which export controls held on ``day``: rules by ``aichip:effectiveDate`` (ended by an
+    ``aichip:endDate``; a later rule amending the same ECCN is named), listings by their
+    effective date, ECCN thresholds by the ``startDate``/``endDate`` of their statements.
+    Items without a date are listed as undated.
+
+    >>> import kg
+    >>> from datetime import date
+    >>> graph = kg.open().rdflib()
+    >>> before, after = as_of(graph, date(2023, 1, 1)), as_of(graph, date(2024, 1, 1))
+    >>> before.screened_rule_status, after.screened_rule_status
+    ('not yet', 'held')
+    >>> "kg:entity-listing-2023-10-17" in set(after.in_force) - set(before.in_force)
+    True
+    """
+    listings_of = set(_instances_of(graph, AICHIP.EntityListing))
+    eccns = set(_instances_of(graph, AICHIP.ECCN))
+    effective: dict[URIRef, str] = {}
+    for control in _instances_of(graph, AICHIP.ExportControl):
+        dates = _best_dates(graph, control, AICHIP.effectiveDate)
+        if dates:
+            effective[control] = dates[0]
+    rules, listings = [], []
+    for control in _instances_of(graph, AICHIP.ExportControl):
+        if control in eccns:
+            continue
+        start = effective.get(control)
+        ends = _best_dates(graph, control, AICHIP.endDate)
+        end = ends[0] if ends else None
+        status = status_at(day, start, end)
+        sources = _statement_sources(graph, control, AICHIP.effectiveDate)
+        if control in listings_of:
+            for entity in sorted(graph.objects(control, AICHIP.listedEntity), key=str):
+                listings.append(
+                    Dated(
+                        _curie(control),
+                        _label(graph, control),
+                        start,
+                        end,
+                        status,
+                        f"lists {_curie(entity)} ({_label(graph, entity)})",
+                        _statement_sources(graph, control, AICHIP.listedEntity, entity),
+                    )
+                )
+            continue
+        amended = []
+        for eccn in sorted(graph.objects(control, AICHIP.definesECCN), key=str):
+            for other, other_start in sorted(effective.items(), key=lambda kv: kv[1]):
+                if (
+                    other != control
+                    and start is not None
+                    and start < other_start <= day.isoformat()
+                    and (other, AICHIP.definesECCN, eccn) in graph
+                ):
+                    amended.append(f"{_curie(eccn)} amended by {_curie(other)} ({other_start})")
+        rules.append(
+            Dated(
+                _curie(control),
+                _label(graph, control),
+                start,
+                end,
+                status,
+                "; ".join(amended),
+                sources,
+            )
+        )
+    thresholds = []
+    for eccn in sorted(eccns, key=str):
+        for statement in sorted(graph.subjects(RDF.subject, eccn), key=str):
+            prop = graph.value(statement, RDF.predicate)
+            if prop not in _THRESHOLD_PROPERTIES:
+                continue
+            if graph.value(statement, AICHIP.rank) == AICHIP.Deprecated:
+                continue
+            start = graph.value(statement, AICHIP.startDate)
+            end = graph.value(statement, AICHIP.endDate)
+            source = graph.value(statement, PROV.wasDerivedFrom)
+            thresholds.append(
+                Dated(
+                    _curie(statement),
+                    _label(graph, eccn),
+                    str(start) if start is not None else None,
+                    str(end) if end is not None else None,
+                    status_at(day, start, end),
+                    f"{_curie(prop)} {graph.value(statement, RDF.object)}",
+                    (_curie(source),) if source is not None else (),
+                )
+            )
+    rules.sort(key=lambda d: (d.start or "9999", d.node))
+    listings.sort(key=lambda d: (d.start or "9999", d.node, d.detail))
+    screened = _expand(rule)
+    return AsOf(
+        day=day.isoformat(),
+        rules=tuple(rules),
+        listings=tuple(listings),
+        thresholds=tuple(thresholds),
+        screened_rule=rule,
+        screened_rule_status=status_at(day, effective.get(screened)),
+    )
+
+
+_NOT_IN_FORCE = {
+    "not yet": "not yet in force",
+    "ended": "no longer in force",
+    "uncertain": "perhaps not in force (dated too coarsely to tell)",
+    "undated": "of unknown date",
+}
+
+
+def render_as_of(state: AsOf) -> str:
+    """The rules, listings and thresholds of the day, each with its status and sources."""
+
+    def line(d: Dated) -> str:
+        span = f"{d.start or 'undated'}" + (f" to {d.end}" if d.end else "")
+        detail = f"; {d.detail}" if d.detail else ""
+        sources = f" [{', '.join(d.sources)}]" if d.sources else ""
+        return f"  {d.status:<9} {d.node} ({span}){detail}{sources}"
+
+    lines = [f"as of {state.day}:", "rules:"]
+    lines += [line(d) for d in state.rules] or ["  none"]
+    lines.append("entity listings:")
+    lines += [line(d) for d in state.listings] or ["  none"]
+    lines.append("ECCN thresholds:")
+    lines += [line(d) for d in state.thresholds] or ["  none"]
+    if state.screened_rule_status != HELD:
+        lines += [
+            "",
+            f"note: the screening below applies {state.screened_rule}, which was "
+            f"{_NOT_IN_FORCE.get(state.screened_rule_status, state.screened_rule_status)} on "
+            f"{state.day}: read it as what that test gives, not as the controls of the day.",
+        ]
+    return "\n".join(lines) + "\n\n"

@@ -188,6 +188,7 @@ def simple_view(
     include_deprecated: bool = False,
 ) -> nx.Graph:
     """Undirected, one edge per related pair: the view for centrality, communities and paths.
+    Each edge carries ``relations`` (how many) and ``sources`` (the documents behind them).
 
     Direction in RDF is a naming convention (``designedBy`` could as well be ``designs``), so
     the structural analyses ignore it. Nodes and edges are inserted in sorted order so that
@@ -198,11 +199,15 @@ def simple_view(
     for node in keep:
         view.add_node(node, **G.nodes[node])
     pairs: dict[tuple[str, str], int] = {}
+    sources: dict[tuple[str, str], set[str]] = {}
     for u, v, data in G.edges(data=True):
         if u == v or u not in view or v not in view or not _usable(data, include_deprecated):
             continue
         pair = (u, v) if u < v else (v, u)
         pairs[pair] = pairs.get(pair, 0) + 1
+        sources.setdefault(pair, set()).update((data.get("sources") or "").split())
+        if data.get("source"):
+            sources[pair].add(data["source"])
     for (u, v), count in sorted(pairs.items()):
-        view.add_edge(u, v, relations=count)
+        view.add_edge(u, v, relations=count, sources=tuple(sorted(sources[(u, v)])))
     return view

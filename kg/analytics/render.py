@@ -62,11 +62,13 @@ def render_centrality(result: CentralityResult) -> str:
             str(r.degree),
             f"{r.pagerank:.4f}",
             f"{r.betweenness:.4f}",
+            str(len(r.members)) if r.members else "",
+            str(len(r.sources)),
         )
         for i, r in enumerate(result.rows, 1)
     ]
-    headers = ("#", "id", "label", "class", "degree", "pagerank", "betweenness")
-    right = (True, False, False, False, True, True, True)
+    headers = ("#", "id", "label", "class", "degree", "pagerank", "betweenness", "folds", "sources")
+    right = (True, False, False, False, True, True, True, True, True)
     return format_table(headers, rows, align_right=right)
 
 
@@ -75,6 +77,7 @@ def render_communities(result: CommunitiesResult, *, members: int | None = 12) -
         f"{len(result.communities)} communities, modularity {result.modularity:.4f} "
         f"(Louvain, seed {result.seed}, resolution {result.resolution:g}; "
         f"{result.nodes} entities, {result.edges} links, {result.singletons} unlinked)",
+        f"on: {result.view or 'every SKU its own node'}",
         "",
     ]
     rows = []
@@ -83,9 +86,15 @@ def render_communities(result: CommunitiesResult, *, members: int | None = 12) -
         names = ", ".join(_clip(m.label, 30) for m in shown)
         if len(shown) < community.size:
             names += f", … (+{community.size - len(shown)})"
-        rows.append((str(community.number), str(community.size), names))
+        rows.append(
+            (str(community.number), str(community.size), str(len(community.sources)), names)
+        )
     lines.append(
-        format_table(("#", "size", "members (hubs first)"), rows, align_right=(True, True, False))
+        format_table(
+            ("#", "size", "sources", "members (hubs first)"),
+            rows,
+            align_right=(True, True, True, False),
+        )
     )
     return "\n".join(lines)
 
@@ -232,8 +241,11 @@ def render_whatif(result: WhatIfResult, labels: dict[str, str]) -> str:
 
     lines = [
         f"Without {result.vendor_label} ({result.vendor}): removes {_removed(result, name)}",
-        "",
     ]
+    for kept in result.kept:
+        sources = f" [{', '.join(kept.sources)}]" if kept.sources else ""
+        lines.append(f"Keeps {kept.label} ({kept.node}): {kept.reason}{sources}")
+    lines.append("")
     if not result.markets:
         lines.append(f"Market: {result.vendor_label} has no usable share figure in any market.")
     for market in result.markets:
@@ -260,7 +272,13 @@ def render_whatif(result: WhatIfResult, labels: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_support(matrix: SupportMatrix, *, as_list: bool = False) -> str:
+#: The mark of a pair without any claim: not an "unsupported" (the graph has no such claim).
+NO_CLAIM = "·"
+
+
+def render_support(matrix: SupportMatrix, *, as_list: bool = False, sources: bool = False) -> str:
+    """The grid (or, ``as_list``, one row per pair) with a legend; ``sources`` adds the
+    documents behind each cell."""
     labels = {r.node: r.label for r in matrix.rows} | {c.node: c.label for c in matrix.columns}
 
     def route_text(cell) -> str:
@@ -272,9 +290,15 @@ def render_support(matrix: SupportMatrix, *, as_list: bool = False) -> str:
         makers = {c.node: ", ".join(c.maker_labels) for c in matrix.columns}
         rows = [
             (labels[c.software], labels[c.hardware], makers[c.hardware], route_text(c))
+            + ((" ".join(c.sources) or "none",) if sources else ())
             for c in matrix.cells
         ]
-        return format_table(("software", "hardware", "maker", "how"), rows)
+        headers = ("software", "hardware", "maker", "how") + (("sources",) if sources else ())
+        note = (
+            "pairs not listed: no sourced claim (not a claim that they are unsupported; "
+            "the graph records no negative claims)\n"
+        )
+        return format_table(headers, rows) + note
     headers = ["software", *(c.label for c in matrix.columns)]
     body = []
     footnotes = []
@@ -283,7 +307,7 @@ def render_support(matrix: SupportMatrix, *, as_list: bool = False) -> str:
         for column in matrix.columns:
             cell = matrix.cell(row.node, column.node)
             if cell is None:
-                line.append("")
+                line.append(NO_CLAIM)
             elif cell.direct:
                 line.append("✓")
             else:
@@ -296,9 +320,14 @@ def render_support(matrix: SupportMatrix, *, as_list: bool = False) -> str:
         f"{c.label}: {', '.join(c.maker_labels) or '?'}" for c in matrix.columns
     )
     out = format_table(headers, body)
-    return (
-        out
-        + "\n✓ direct support; [n] through other software:\n"
-        + "\n".join([*footnotes, makers_line])
-        + "\n"
-    )
+    legend = [
+        f"✓ {matrix.legend['direct']}; [n] {matrix.legend['via']} (below)",
+        f"{NO_CLAIM} no sourced claim: {matrix.legend['no sourced claim']}",
+    ]
+    cell_sources = []
+    if sources:
+        cell_sources = ["", "sources:"] + [
+            f"  {labels[c.software]} × {labels[c.hardware]}: {' '.join(c.sources) or 'none'}"
+            for c in matrix.cells
+        ]
+    return out + "\n" + "\n".join([*legend, "", *footnotes, makers_line, *cell_sources]) + "\n"

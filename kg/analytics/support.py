@@ -26,6 +26,7 @@ import networkx as nx
 from kg.analytics.projection import OBSERVATION, has_class, is_hardware, is_software, node_label
 
 __all__ = [
+    "LEGEND",
     "MAX_LAYERS",
     "Column",
     "Row",
@@ -44,6 +45,17 @@ MAKER_PREDICATES = ("aichip:designedBy", "aichip:developedBy")
 #: Longest chain of software layers between a framework and its hardware that is followed.
 MAX_LAYERS = 4
 _MAX_ROUTES = 8  # per cell; more would not be read
+
+#: What each mark of the matrix means (also in the JSON, as ``legend``).
+LEGEND = {
+    "direct": "a sourced claim that the software runs on the hardware directly",
+    "via": "sourced claims of a route through other software layers",
+    "no sourced claim": (
+        "no source in the graph says either way; the graph records no negative claims, so "
+        "this is not a claim that it is unsupported"
+    ),
+    "not supported": "only an explicit sourced claim could say so; the graph has none",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,7 @@ class SupportCell:
     hardware: str  # the column
     reached: str  # the node a support statement names (the family, or one of its chips)
     routes: tuple[tuple[str, ...], ...]  # software layers in between, shortest route first
+    sources: tuple[str, ...] = ()  # the documents behind each link of the shortest route
 
     @property
     def via(self) -> tuple[str, ...]:
@@ -83,6 +96,12 @@ class SupportMatrix:
     rows: tuple[Row, ...]  # frameworks first, then platforms; by label
     columns: tuple[Column, ...]  # by maker, then label
     cells: tuple[SupportCell, ...]
+
+    @property
+    def legend(self) -> dict[str, str]:
+        """What a cell means. There are no negative claims in the graph, so an empty cell
+        is "no sourced claim", never "not supported"."""
+        return LEGEND
 
     def cell(self, software: str, hardware: str) -> SupportCell | None:
         for cell in self.cells:
@@ -117,8 +136,19 @@ def stack_graph(G: nx.MultiDiGraph) -> nx.DiGraph:
         ):
             continue
         upper, lower = (v, u) if _level(G, v) > _level(G, u) else (u, v)
-        stack.add_edge(upper, lower)
+        found = set((data.get("sources") or "").split())
+        if stack.has_edge(upper, lower):
+            found |= set(stack.edges[upper, lower]["sources"])
+        stack.add_edge(upper, lower, sources=tuple(sorted(found)))
     return stack
+
+
+def _route_sources(stack: nx.DiGraph, path: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            {s for a, b in zip(path, path[1:], strict=False) for s in stack.edges[a, b]["sources"]}
+        )
+    )
 
 
 def hardware_routes(
@@ -186,10 +216,16 @@ def support_matrix(
 ) -> SupportMatrix:
     """The framework/platform × hardware matrix of ``G`` (without the ``removed`` nodes).
 
+    Each cell names the documents behind its shortest route (``sources``); a pair without a
+    cell has no sourced claim either way (see :data:`LEGEND`).
+
     >>> import kg
     >>> G = kg.open().analytics_graph()
-    >>> "kg:pytorch" in {row.node for row in support_matrix(G).rows}
+    >>> matrix = support_matrix(G)
+    >>> "kg:pytorch" in {row.node for row in matrix.rows}
     True
+    >>> matrix.cell("kg:mindspore", "kg:ascend").sources
+    ('kg:src-mindspore-white-paper',)
     """
     stack = stack_graph(G)
     cells: list[SupportCell] = []
@@ -209,6 +245,7 @@ def support_matrix(
                     hardware=column,
                     reached=best,
                     routes=tuple(routes[:_MAX_ROUTES]),
+                    sources=_route_sources(stack, (software, *reached[best][0], best)),
                 )
             )
     row_nodes = sorted({c.software for c in cells}, key=lambda n: _row_order(G, n, lang))

@@ -2,7 +2,9 @@
 
 Removing a vendor removes the organisation, its subsidiaries (``org:subOrganizationOf``), the
 products only they design or develop (chips, families, and software such as CUDA), the chips
-of removed families and the variants of removed chips. Then:
+of removed families and the variants of removed chips. A product another organisation governs
+(``aichip:governs``: the PyTorch Foundation governs PyTorch, which Meta developed) stays, and
+the result says so and why (``kept``). Then:
 
 * **market**: the remaining vendors' shares renormalised to 100 %, with the new HHI (on the
   renormalised shares), CR1/CR4 and leader; the candidates to fill the gap, with their
@@ -39,6 +41,7 @@ from kg.errors import InputError, KGError
 __all__ = [
     "Candidate",
     "Component",
+    "Kept",
     "MarketWithout",
     "RenormalisedShare",
     "SoftwareImpact",
@@ -49,6 +52,19 @@ __all__ = [
 ]
 
 _HUNDRED = Decimal(100)
+GOVERNS = "aichip:governs"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A product the vendor makes that stays: another organisation governs it."""
+
+    node: str
+    label: str
+    governed_by: tuple[str, ...]
+    governed_by_labels: tuple[str, ...]
+    sources: tuple[str, ...]  # the documents stating the governance
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,7 @@ class WhatIfResult:
     stranded: tuple[SoftwareImpact, ...]  # software left without any supported hardware
     affected: tuple[SoftwareImpact, ...]  # loses hardware or a software layer, keeps hardware
     disconnected: tuple[Component, ...]  # cut off from the rest of the vendor's component
+    kept: tuple[Kept, ...] = ()  # its products that stay, and why
 
 
 def _edges_to(G: nx.MultiDiGraph, node: str, predicates: tuple[str, ...]) -> list[str]:
@@ -143,26 +160,77 @@ def _organisations(G: nx.MultiDiGraph, vendor: str) -> set[str]:
     return orgs
 
 
-def _products_of(G: nx.MultiDiGraph, orgs: set[str]) -> set[str]:
-    """Products made only by ``orgs``, with the chips of their families and their variants."""
-    products = {
-        p
-        for org in orgs
-        for p in _edges_to(G, org, ("aichip:designedBy", "aichip:developedBy"))
-        if has_class(G, p, "aichip:Product") and set(makers(G, p)) <= orgs
-    }
+def _governors(G: nx.MultiDiGraph, product: str, orgs: set[str]) -> list[str]:
+    """Organisations outside ``orgs`` that govern ``product`` (a foundation hosting it)."""
+    return [g for g in _edges_to(G, product, (GOVERNS,)) if g not in orgs]
+
+
+def _products_and_kept(
+    G: nx.MultiDiGraph, orgs: set[str], lang: str = "en"
+) -> tuple[set[str], list[Kept]]:
+    """Products made only by ``orgs``, with the chips of their families and their variants;
+    and the products they make that stay because someone else governs them."""
+    products: set[str] = set()
+    kept: list[Kept] = []
+    for p in sorted(
+        {p for org in orgs for p in _edges_to(G, org, ("aichip:designedBy", "aichip:developedBy"))}
+    ):
+        if not has_class(G, p, "aichip:Product") or not set(makers(G, p)) <= orgs:
+            continue
+        governors = _governors(G, p, orgs)
+        if governors:
+            kept.append(_kept(G, p, governors, orgs, lang))
+            continue
+        products.add(p)
     frontier = sorted(products)
     while frontier:
         node = frontier.pop()
         for child in _edges_to(G, node, ("aichip:inFamily", "aichip:variantOf")):
             if child not in products and set(makers(G, child)) <= orgs | products:
+                if _governors(G, child, orgs):
+                    continue
                 products.add(child)
                 frontier.append(child)
-    return products
+    return products, kept
+
+
+def _kept(G: nx.MultiDiGraph, product: str, governors: list[str], orgs: set[str], lang: str):
+    developers = sorted(set(makers(G, product)) & orgs)
+    sources = sorted(
+        {
+            s
+            for g in governors
+            for key, data in G.get_edge_data(g, product, default={}).items()
+            if key == GOVERNS
+            for s in (data.get("sources") or "").split()
+        }
+    )
+    who = ", ".join(node_label(G, g, lang) for g in governors)
+    made = ", ".join(node_label(G, d, lang) for d in developers)
+    return Kept(
+        node=product,
+        label=node_label(G, product, lang),
+        governed_by=tuple(governors),
+        governed_by_labels=tuple(node_label(G, g, lang) for g in governors),
+        sources=tuple(sources),
+        reason=f"{who} governs it ({GOVERNS}): it does not depend on {made} alone",
+    )
+
+
+def _products_of(G: nx.MultiDiGraph, orgs: set[str]) -> set[str]:
+    return _products_and_kept(G, orgs)[0]
 
 
 def removal_set(G: nx.MultiDiGraph, vendor: str) -> tuple[str, ...]:
-    """The vendor, its subsidiaries and the products only they make; the vendor first."""
+    """The vendor, its subsidiaries and the products only they make; the vendor first.
+    A product another organisation governs (``aichip:governs``) stays.
+
+    >>> import kg
+    >>> G = kg.open().analytics_graph()
+    >>> gone = removal_set(G, "kg:meta")
+    >>> "kg:pytorch" in gone, "kg:meta-mtia" in gone  # the PyTorch Foundation governs PyTorch
+    (False, True)
+    """
     orgs = _organisations(G, vendor)
     rest = (orgs - {vendor}) | _products_of(G, orgs)
     return (vendor, *sorted(rest))
@@ -285,6 +353,7 @@ def whatif(
     """
     removed_nodes = removal_set(G, vendor)
     removed = set(removed_nodes)
+    staying = _products_and_kept(G, _organisations(G, vendor), lang)[1]
     pairs = _vendor_markets(G, vendor)
     if market is not None:
         pairs = [(m, p) for m, p in pairs if m == market]
@@ -346,4 +415,5 @@ def whatif(
         stranded=tuple(stranded),
         affected=tuple(affected),
         disconnected=_disconnected(G, vendor, removed, lang),
+        kept=tuple(staying),
     )

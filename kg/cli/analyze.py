@@ -12,6 +12,7 @@ from kg.cli.common import (
     no_cache_option,
     pass_app,
 )
+from kg.errors import InputError
 
 
 def analytics_graph(app: App, no_cache: bool):
@@ -20,6 +21,56 @@ def analytics_graph(app: App, no_cache: bool):
 
     store = app.graph(use_cache=not no_cache)
     return store.as_rdflib(), project(store)
+
+
+def focused_graph(app: App, no_cache: bool, granularity: str, exclude: tuple, edges: tuple):
+    """(rdflib graph, analytics graph as the --granularity/--exclude-source/--edges options
+    focus it)."""
+    from kg.analytics.focus import Focus, focus, parse_edges, resolve_source
+
+    graph, G = analytics_graph(app, no_cache)
+    excluded = tuple(sorted({resolve_source(graph, text) for text in _split(exclude)}))
+    predicates = parse_edges(G, _split(edges))
+    return graph, focus(G, Focus(granularity, excluded, predicates))
+
+
+def _split(values: tuple) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def focus_options(default: str = "family"):
+    """--granularity, --exclude-source and --edges, passed as ``granularity, exclude, edges``."""
+
+    def decorate(command):
+        command = click.option(
+            "--edges",
+            "edges",
+            multiple=True,
+            metavar="P,P…",
+            help="Only these relations (designedBy,supports,memberOf; CURIEs or names).",
+        )(command)
+        command = click.option(
+            "--exclude-source",
+            "exclude",
+            multiple=True,
+            metavar="SOURCE",
+            help="Leave out what only this source says (a CURIE or a short name: epoch). "
+            "Repeatable.",
+        )(command)
+        return click.option(
+            "--granularity",
+            type=click.Choice(("sku", "family", "company")),
+            default=default,
+            show_default=True,
+            help="Nodes: every SKU; SKUs folded into their family; products into their designer.",
+        )(command)
+
+    return decorate
+
+
+def _node_in(G, node: str) -> str:
+    """The node ``node`` was folded into, if any."""
+    return G.graph.get("merged_into", {}).get(node, node)
 
 
 def echo_json_result(result) -> None:
@@ -73,26 +124,32 @@ def analyze() -> None:
     metavar="K",
     help="Estimate betweenness from K seeded random pivots (for large graphs).",
 )
+@focus_options()
 @lang_option
 @analytics_json
 @no_cache_option
 @pass_app
-def analyze_centrality(app, sort, classes, top, sample, lang, as_json, no_cache) -> None:
+def analyze_centrality(
+    app, sort, classes, top, sample, granularity, exclude, edges, lang, as_json, no_cache
+) -> None:
     """Rank entities by degree, PageRank and betweenness centrality.
 
     Scores are computed on the whole graph with direction ignored (one link per related
-    pair), then filtered by --class, so filtering never changes a score.
+    pair), then filtered by --class, so filtering never changes a score. SKUs are folded into
+    their family by default, so a catalogue's size does not pass for centrality; each row
+    counts the SKUs folded in and the sources behind its links (listed in --json).
 
     \b
     Examples:
       kg analyze centrality
       kg analyze centrality --by betweenness --class company --top 10
-      kg analyze centrality --class aichip:SoftwareFramework --json
+      kg analyze centrality --granularity company --exclude-source epoch
+      kg analyze centrality --edges designedBy,supports,memberOf --json
     """
     from kg.analytics import centrality, resolve_class
     from kg.analytics.render import render_centrality
 
-    graph, G = analytics_graph(app, no_cache)
+    graph, G = focused_graph(app, no_cache, granularity, exclude, edges)
     wanted = [resolve_class(graph, text) for text in classes]
     result = centrality(G, sort=sort, classes=wanted, top=top or None, sample=sample, lang=lang)
     if as_json:
@@ -100,7 +157,8 @@ def analyze_centrality(app, sort, classes, top, sample, lang, as_json, no_cache)
         return
     click.echo(render_centrality(result), nl=False)
     click.echo(
-        f"{len(result.rows)} rows; {result.nodes} entities, {result.edges} links; by {sort}"
+        f"{len(result.rows)} rows; {result.nodes} entities, {result.edges} links; by {sort}; "
+        f"on {result.view}"
         + (f"; betweenness from {result.sampled} pivots" if result.sampled else ""),
         err=True,
     )
@@ -122,26 +180,30 @@ def analyze_centrality(app, sort, classes, top, sample, lang, as_json, no_cache)
     show_default=True,
     help="Members listed per community in the table (0 = all; JSON lists all).",
 )
+@focus_options()
 @lang_option
 @analytics_json
 @no_cache_option
 @pass_app
-def analyze_communities(app, resolution, seed, members, lang, as_json, no_cache) -> None:
+def analyze_communities(
+    app, resolution, seed, members, granularity, exclude, edges, lang, as_json, no_cache
+) -> None:
     """Louvain communities of the ecosystem, with their modularity.
 
     Deterministic: the same facts and seed give the same communities. Entities with no
-    relationship at all are counted, not listed.
+    relationship at all are counted, not listed. SKUs are folded into their family by
+    default; each community counts the sources behind its inner links (listed in --json).
 
     \b
     Examples:
       kg analyze communities
       kg analyze communities --resolution 1.5 --members 0
-      kg analyze communities --json
+      kg analyze communities --granularity company --exclude-source epoch --json
     """
     from kg.analytics import communities
     from kg.analytics.render import render_communities
 
-    _graph, G = analytics_graph(app, no_cache)
+    _graph, G = focused_graph(app, no_cache, granularity, exclude, edges)
     result = communities(G, resolution=resolution, seed=seed, lang=lang)
     if as_json:
         echo_json_result(result)
@@ -152,11 +214,12 @@ def analyze_communities(app, resolution, seed, members, lang, as_json, no_cache)
 @analyze.command("path")
 @click.argument("a")
 @click.argument("b")
+@focus_options()
 @lang_option
 @analytics_json
 @no_cache_option
 @pass_app
-def analyze_path(app, a, b, lang, as_json, no_cache) -> None:
+def analyze_path(app, a, b, granularity, exclude, edges, lang, as_json, no_cache) -> None:
     """The shortest chain of relationships linking A and B, with the sources of each link.
 
     The search ignores direction; each arrow shows the relationship's own direction. Exits 1
@@ -171,9 +234,13 @@ def analyze_path(app, a, b, lang, as_json, no_cache) -> None:
     from kg.analytics import resolve_node, shortest_path
     from kg.analytics.render import render_path
 
-    graph, G = analytics_graph(app, no_cache)
-    start = resolve_node(graph, G, a)
-    end = resolve_node(graph, G, b)
+    graph, full = analytics_graph(app, no_cache)
+    _graph, G = focused_graph(app, no_cache, granularity, exclude, edges)
+    start = _node_in(G, resolve_node(graph, full, a))
+    end = _node_in(G, resolve_node(graph, full, b))
+    for text, node in ((a, start), (b, end)):
+        if node not in G:
+            raise InputError(f"{text!r} ({node}) is not in the graph once focused that way")
     result = shortest_path(G, start, end, lang=lang)
     if result is None:
         click.echo(f"no path between {start} and {end}: they are not connected", err=True)
@@ -260,19 +327,22 @@ def analyze_whatif(app, vendor, market, period, lang, as_json, no_cache) -> None
 
 @analyze.command("support")
 @click.option("--list", "as_list", is_flag=True, help="One row per supported pair, not a grid.")
+@click.option("--sources", is_flag=True, help="Print the sources behind each cell.")
 @lang_option
 @analytics_json
 @no_cache_option
 @pass_app
-def analyze_support(app, as_list, lang, as_json, no_cache) -> None:
+def analyze_support(app, as_list, sources, lang, as_json, no_cache) -> None:
     """The framework/platform × hardware support matrix, with the software layers between.
 
     Read from aichip:supports, aichip:compatibleWith and aichip:dependsOn; chips are grouped
-    under their family and each column names its maker.
+    under their family and each column names its maker. An empty cell (·) means no sourced
+    claim, not "unsupported": the graph records no negative claims.
 
     \b
     Examples:
       kg analyze support
+      kg analyze support --sources
       kg analyze support --list
       kg analyze support --json
     """
@@ -287,15 +357,23 @@ def analyze_support(app, as_list, lang, as_json, no_cache) -> None:
     if not result.cells:
         click.echo("no support relations in the graph", err=True)
         return
-    click.echo(render_support(result, as_list=as_list), nl=False)
+    click.echo(render_support(result, as_list=as_list, sources=sources), nl=False)
 
 
 @analyze.command("export-control")
 @click.argument("chip", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Also say which rules, listings and thresholds were in force on DATE (YYYY-MM-DD).",
+)
 @no_cache_option
 @pass_app
-def analyze_export_control(app: App, chip: str | None, as_json: bool, no_cache: bool):
+def analyze_export_control(
+    app: App, chip: str | None, as_json: bool, as_of: str | None, no_cache: bool
+):
     """Screen chips against ECCN 3A090.a as amended by the BIS rule of 2023-10-17.
 
     TPP = 2 × MacTOPS × bit length, taken as the dense datasheet figure × bits (FP16/BF16 × 16,
@@ -311,22 +389,35 @@ def analyze_export_control(app: App, chip: str | None, as_json: bool, no_cache: 
       kg analyze export-control              # every chip with figures, then disagreements
       kg analyze export-control h20          # one chip: inputs, sources, result
       kg analyze export-control "H100 SXM" --json
+      kg analyze export-control --as-of 2023-01-01
     """
+    from dataclasses import replace
+
+    from kg.analytics.export_control import (
+        as_of as state_on,
+    )
     from kg.analytics.export_control import (
         chip_id,
+        render_as_of,
         render_report,
         render_screening,
         report_summary,
         screen,
         screen_chip,
     )
+    from kg.facts.time import parse_day
 
+    day = parse_day(as_of) if as_of is not None else None
     graph = app.graph(use_cache=not no_cache).as_rdflib()
     report = screen(graph)
+    if day is not None:
+        report = replace(report, as_of=state_on(graph, day))
     if chip is None:
         if as_json:
             echo_json_result(report)
             return
+        if report.as_of is not None:
+            click.echo(render_as_of(report.as_of), nl=False)
         click.echo(render_report(report), nl=False)
         click.echo(report_summary(report), err=True)
         return
@@ -336,6 +427,8 @@ def analyze_export_control(app: App, chip: str | None, as_json: bool, no_cache: 
     if as_json:
         echo_json_result(result)
         return
+    if report.as_of is not None:
+        click.echo(render_as_of(report.as_of), nl=False)
     click.echo(render_screening(result, report), nl=False)
 
 

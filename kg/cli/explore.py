@@ -210,9 +210,15 @@ def ask(
 @click.command()
 @click.argument("term")
 @click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Say which claims held on DATE (YYYY-MM-DD); undated ones are marked, not hidden.",
+)
 @no_cache_option
 @pass_app
-def show(app: App, term: str, as_json: bool, no_cache: bool) -> None:
+def show(app: App, term: str, as_json: bool, as_of: str | None, no_cache: bool) -> None:
     """Describe an entity: labels, types, relationships, figures, and each claim's source.
 
     TERM is a kg: id (huawei, kg:huawei), any IRI or CURIE, or any of the entity's names in
@@ -223,12 +229,15 @@ def show(app: App, term: str, as_json: bool, no_cache: bool) -> None:
       kg show huawei
       kg show 華為
       kg show kg:market-china-ai-accelerator-cards --json
+      kg show huawei --as-of 2023-01-01
     """
     from kg.explore.search import resolve
     from kg.explore.show import describe, description_json, render_description
+    from kg.facts.time import parse_day
 
+    day = parse_day(as_of) if as_of is not None else None
     graph = app.graph(use_cache=not no_cache).as_rdflib()
-    description = describe(graph, resolve(graph, term, kind="entity"))
+    description = describe(graph, resolve(graph, term, kind="entity"), as_of=day)
     if as_json:
         echo_json(description_json(description))
         return
@@ -287,20 +296,33 @@ def search(app: App, text: tuple[str, ...], limit: int, as_json: bool, no_cache:
 @no_cache_option
 @pass_app
 def stats(app: App, as_json: bool, no_cache: bool) -> None:
-    """Count triples, entities per class, claims, sources, and how many relations are sourced.
+    """Count triples, entities per class, claims, sources, and how many relations are sourced;
+    then the knowledge targets (curated chips, spec coverage, company facts, Chinese vendors,
+    likely duplicates, ranks, upstream sources, dates), each one SPARQL count.
 
     \b
     Examples:
       kg stats
       kg stats --json | jq .relation_source_share
+      kg stats --json | jq .targets
     """
-    from kg.explore.stats import graph_stats, render_stats, stats_json
+    from kg.explore.stats import (
+        graph_stats,
+        knowledge_targets,
+        render_stats,
+        render_targets,
+        stats_json,
+        targets_json,
+    )
 
-    counts = graph_stats(app.graph(use_cache=not no_cache).as_rdflib())
+    store = app.graph(use_cache=not no_cache)
+    counts = graph_stats(store.as_rdflib())
+    targets = knowledge_targets(store, app.project)
     if as_json:
-        echo_json(stats_json(counts))
+        echo_json({**stats_json(counts), "targets": targets_json(targets)})
         return
     click.echo(render_stats(counts), nl=False)
+    click.echo("\n" + render_targets(targets), nl=False)
 
 
 COMMANDS = [query, ask, show, search, stats]

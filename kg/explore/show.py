@@ -1,5 +1,11 @@
 """``kg show``: everything the graph says about one entity, with the source of every claim.
 
+With ``as_of`` (a day), every claim says whether it held then (``aichip:startDate`` /
+``aichip:endDate`` on the claim, see :mod:`kg.facts.time`; a rule's or a listing's claims
+start when it takes effect) and an entity with an
+``aichip:effectiveDate`` says whether it was in force; undated claims are marked undated, not
+hidden.
+
 An entity's relationships come from two places: the truthy triples (what holds, by best rank)
 and the statement nodes behind them (who says so, where, in which words). Both are gathered so
 that a relationship shows each claim backing it, a deprecated claim shows up marked as such
@@ -10,13 +16,15 @@ an unsourced one ``kg validate`` would flag) is shown as unsourced rather than h
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import date
 from typing import Any
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDFS, SKOS
 
 from kg.explore.search import NAME_PROPERTIES, best_label
+from kg.facts.time import ENDED, HELD, NOT_YET, UNCERTAIN, UNDATED, status_at
 from kg.ns import AICHIP
 from kg.sparql.terms import curie, term_text
 
@@ -72,6 +80,7 @@ class Claim:
     cited: tuple[str, ...]
     qualifiers: tuple[tuple[str, str], ...]  # (predicate CURIE, value text)
     verification: str | None
+    as_of: str | None = None  # with a day asked about: held, not yet, ended, uncertain, undated
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,7 @@ class Relation:
     holds: bool  # a truthy triple carries it (some claim of the best rank, or definitional)
     claims: tuple[Claim, ...]
     literal: bool = False  # ``other`` is a value (a fact), not an entity
+    as_of: str | None = None  # with a day asked about: the best status of its claims
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,8 @@ class Description:
     figures: tuple[Figure, ...]
     quoted_by: tuple[str, ...]  # when the entity is a source: the claims derived from it
     instances: tuple[tuple[str, str], ...] = ()  # when the entity is a class: (CURIE, label)
+    as_of: str | None = None  # the day asked about (ISO), if any
+    in_force: str | None = None  # for a rule with an effective date: its status on that day
 
 
 def _label(graph: Graph, term: Any) -> str:
@@ -243,8 +255,56 @@ def _labels(graph: Graph, entity: URIRef, props) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(values, key=lambda lv: (order.get(lv[0], 3), lv[0], lv[1])))
 
 
-def describe(graph: Graph, entity: URIRef) -> Description:
-    """Gather what ``graph`` says about ``entity`` (resolve names with kg.explore.search)."""
+_STATUS_ORDER = (HELD, UNCERTAIN, UNDATED, NOT_YET, ENDED)
+
+
+def _dated(graph: Graph, relation: Relation, when: date) -> Relation:
+    claims = []
+    for claim in relation.claims:
+        node = _node_of(graph, claim.node)
+        start = graph.value(node, AICHIP.startDate) if node is not None else None
+        end = graph.value(node, AICHIP.endDate) if node is not None else None
+        if start is None and node is not None:
+            # What a rule or listing says (restricts, listedEntity) holds once it takes effect.
+            subject = graph.value(node, RDF.subject)
+            effective = sorted(str(d) for d in graph.objects(subject, AICHIP.effectiveDate))
+            start = effective[0] if effective else None
+        claims.append(replace(claim, as_of=status_at(when, start, end)))
+    live = [c.as_of for c in claims if c.rank != "deprecated"] or [c.as_of for c in claims]
+    # A claim that dates the relationship says more than one that does not (the undated claim
+    # is still marked undated on its own line).
+    dated = [status for status in live if status != UNDATED]
+    best = min(dated, key=_STATUS_ORDER.index) if dated else UNDATED
+    return replace(relation, claims=tuple(claims), as_of=best)
+
+
+def _node_of(graph: Graph, text: str) -> URIRef | None:
+    from kg.export.entity_graph import expand_curie
+
+    node = expand_curie(text)
+    return node if (node, None, None) in graph else None
+
+
+def _in_force(graph: Graph, entity: URIRef, when: date) -> str | None:
+    """A rule's status on ``when`` from its best-ranked effective and end dates."""
+    effective = sorted(str(d) for d in graph.objects(entity, AICHIP.effectiveDate))
+    if not effective:
+        return None
+    ends = sorted(str(d) for d in graph.objects(entity, AICHIP.endDate))
+    return status_at(when, effective[0], ends[0] if ends else None)
+
+
+def describe(graph: Graph, entity: URIRef, *, as_of: date | None = None) -> Description:
+    """Gather what ``graph`` says about ``entity`` (resolve names with kg.explore.search);
+    with ``as_of``, whether each claim held on that day.
+
+    >>> import kg
+    >>> from datetime import date
+    >>> from kg.ns import KG
+    >>> huawei = describe(kg.open().rdflib(), KG.huawei, as_of=date(2023, 1, 1))
+    >>> [r.as_of for r in huawei.out if r.other == "kg:pytorch-foundation"]
+    ['not yet']
+    """
     claim_classes = _claim_classes(graph)
     claims = {n for cls in claim_classes for n in graph.subjects(RDF.type, cls)}
     out = _relations(graph, entity, claims, "out")
@@ -256,6 +316,10 @@ def describe(graph: Graph, entity: URIRef) -> Description:
         )
     )
     # Literal values without a claim are metadata (a source's title, a note); with one, facts.
+    inbound = _relations(graph, entity, claims, "in")
+    if as_of is not None:
+        out = [_dated(graph, r, as_of) for r in out]
+        inbound = [_dated(graph, r, as_of) for r in inbound]
     properties = tuple((r.predicate, r.other) for r in out if r.literal and not r.claims)
     facts = tuple(r for r in out if r.literal and r.claims)
     links = tuple(r for r in out if not r.literal)
@@ -270,7 +334,7 @@ def describe(graph: Graph, entity: URIRef) -> Description:
         properties=properties,
         facts=facts,
         out=links,
-        inbound=tuple(_relations(graph, entity, claims, "in")),
+        inbound=tuple(inbound),
         figures=tuple(_figures(graph, entity, claim_classes)),
         quoted_by=quoted_by,
         instances=tuple(
@@ -280,6 +344,8 @@ def describe(graph: Graph, entity: URIRef) -> Description:
                 if isinstance(i, URIRef) and i not in claims
             )
         ),
+        as_of=as_of.isoformat() if as_of is not None else None,
+        in_force=_in_force(graph, entity, as_of) if as_of is not None else None,
     )
 
 
@@ -295,10 +361,12 @@ def _names(pairs: tuple[tuple[str, str], ...]) -> str:
     return " · ".join(f"{text}@{lang}" if lang else text for lang, text in pairs)
 
 
-def _claim_lines(claim: Claim, indent: str) -> list[str]:
+def _claim_lines(claim: Claim, indent: str, as_of: str | None = None) -> list[str]:
     head = f"{indent}[{claim.rank}] {claim.node}"
     if claim.verification:
         head += f" ({claim.verification})"
+    if claim.as_of is not None and as_of is not None:
+        head += f" [{_status_text(claim.as_of, as_of)}]"
     lines = [head]
     if claim.qualifiers:
         lines.append(f"{indent}  " + " · ".join(f"{p} {v}" for p, v in claim.qualifiers))
@@ -318,7 +386,7 @@ def _claim_lines(claim: Claim, indent: str) -> list[str]:
     return lines
 
 
-def _relation_lines(relation: Relation, entity: str) -> list[str]:
+def _relation_lines(relation: Relation, entity: str, as_of: str | None = None) -> list[str]:
     other = relation.other
     if relation.other_label not in (relation.other, ""):
         other += f" ({relation.other_label})"
@@ -330,10 +398,40 @@ def _relation_lines(relation: Relation, entity: str) -> list[str]:
         line += "   (not current: no claim of the best rank)"
     elif not relation.claims:
         line += "   (no sourced claim)"
+    if relation.as_of is not None and as_of is not None:
+        line += f"   [{_status_text(relation.as_of, as_of)}]"
     lines = [line]
     for claim in relation.claims:
-        lines.extend(_claim_lines(claim, "      "))
+        lines.extend(_claim_lines(claim, "      ", as_of))
     return lines
+
+
+def _status_text(status: str, day: str) -> str:
+    return {
+        HELD: f"held on {day}",
+        NOT_YET: f"not yet on {day}",
+        ENDED: f"ended before {day}",
+        UNCERTAIN: f"dated too coarsely to tell for {day}",
+        UNDATED: "undated",
+    }[status]
+
+
+def _as_of_summary(d: Description) -> str:
+    counts: dict[str, int] = {}
+    for relation in (*d.facts, *d.out, *d.inbound):
+        counts[relation.as_of or UNDATED] = counts.get(relation.as_of or UNDATED, 0) + 1
+    parts = ", ".join(f"{counts[s]} {s}" for s in _STATUS_ORDER if counts.get(s))
+    line = f"  as of {d.as_of}: {parts or 'nothing to date'} (relationships and facts)"
+    if d.in_force is not None:
+        rule = {
+            HELD: "in force",
+            NOT_YET: "not yet in force",
+            ENDED: "no longer in force",
+            UNCERTAIN: "in force or not (dated too coarsely to tell)",
+            UNDATED: "undated",
+        }[d.in_force]
+        line += f"; this rule: {rule}"
+    return line
 
 
 def render_description(description: Description) -> str:
@@ -350,10 +448,13 @@ def render_description(description: Description) -> str:
         lines.append("  also:    " + _names(d.alt_labels))
     for predicate, value in d.properties:
         lines.append(f"  {predicate}: {value}")
+    if d.as_of is not None:
+        lines.append(_as_of_summary(d))
+    day = d.as_of
     sections = (
-        ("facts", [ln for r in d.facts for ln in _relation_lines(r, d.curie)]),
-        ("relationships out", [ln for r in d.out for ln in _relation_lines(r, d.curie)]),
-        ("relationships in", [ln for r in d.inbound for ln in _relation_lines(r, d.curie)]),
+        ("facts", [ln for r in d.facts for ln in _relation_lines(r, d.curie, day)]),
+        ("relationships out", [ln for r in d.out for ln in _relation_lines(r, d.curie, day)]),
+        ("relationships in", [ln for r in d.inbound for ln in _relation_lines(r, d.curie, day)]),
     )
     for title, body in sections:
         if body:

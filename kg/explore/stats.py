@@ -6,6 +6,9 @@ classes. A *relation* is a triple between two such entities, other than ``rdf:ty
 and definitional properties (a market's region), and other than a source's own metadata; it
 *carries a source* when a statement node with ``prov:wasDerivedFrom`` states that very triple.
 That mirrors the ``unsourced-relation`` rule of ``kg validate``, so a valid graph scores 100 %.
+
+The *knowledge targets* (:func:`knowledge_targets`) measure how far the curation has come: each
+is one SPARQL count on the store (:data:`TARGET_QUERIES`), so it means the same on every engine.
 """
 
 from __future__ import annotations
@@ -20,7 +23,18 @@ from kg.ns import AICHIP, KG
 from kg.sparql.terms import curie
 from kg.tables import format_table
 
-__all__ = ["GraphStats", "graph_stats", "render_stats", "stats_json"]
+__all__ = [
+    "SPEC_PREDICATES",
+    "TARGET_QUERIES",
+    "GraphStats",
+    "Targets",
+    "graph_stats",
+    "knowledge_targets",
+    "render_stats",
+    "render_targets",
+    "stats_json",
+    "targets_json",
+]
 
 _RANKS = {AICHIP.Preferred: "preferred", AICHIP.Normal: "normal", AICHIP.Deprecated: "deprecated"}
 
@@ -175,3 +189,207 @@ def render_stats(stats: GraphStats) -> str:
             body = ((name, str(count)) for name, count in rows)
             parts.append(format_table((title, "count"), body, align_right=(False, True)))
     return "\n".join(parts)
+
+
+# -- knowledge targets -----------------------------------------------------------------------
+
+#: The reference sheet the graph was seeded from, and the Epoch catalogue it imports.
+REFERENCE_SHEET = "kg:src-reference-sheet"
+EPOCH = "kg:src-epoch-ml-hardware"
+#: Specification fields counted for "data-centre chips with ≥ 8 sourced spec fields".
+SPEC_PREDICATES = (
+    "processNode",
+    "dieAreaMM2",
+    "transistorsBillion",
+    "memoryGB",
+    "memoryGiB",
+    "memoryType",
+    "memoryBandwidthGBps",
+    "memorySuppliedBy",
+    "packagedWith",
+    "interconnect",
+    "interconnectGBps",
+    "tdpWatts",
+    "fp16DenseTFLOPS",
+    "bf16DenseTFLOPS",
+    "fp8DenseTFLOPS",
+    "fp4DenseTFLOPS",
+    "int8DenseTOPS",
+    "fp32TFLOPS",
+    "releaseDate",
+    "announcedDate",
+    "fabricatedBy",
+)
+SPEC_FIELDS_WANTED = 8
+CHINESE_VENDOR_CLAIMS_WANTED = 5
+
+_SPEC_VALUES = " ".join(f"aichip:{p}" for p in SPEC_PREDICATES)
+_CLAIM = "?claim a/rdfs:subClassOf* aichip:Claim ."
+
+#: Each target's SPARQL: one row, one ?n. Shared with the tests' independent counts only
+#: through these definitions' wording, not their text.
+TARGET_QUERIES: dict[str, str] = {
+    "chips": "SELECT (COUNT(DISTINCT ?chip) AS ?n) WHERE { ?chip a/rdfs:subClassOf* aichip:Chip }",
+    "chips_with_curated_claims": f"""
+        SELECT (COUNT(DISTINCT ?chip) AS ?n) WHERE {{
+          ?chip a/rdfs:subClassOf* aichip:Chip .
+          ?claim rdf:subject ?chip ; prov:wasDerivedFrom ?source .
+          FILTER(?source != {EPOCH}) }}""",
+    "datacentre_chips": """
+        SELECT (COUNT(DISTINCT ?chip) AS ?n) WHERE {
+          ?chip a/rdfs:subClassOf* aichip:AIAccelerator }""",
+    "datacentre_chips_with_8_spec_fields": f"""
+        SELECT (COUNT(?chip) AS ?n) WHERE {{
+          SELECT ?chip (COUNT(DISTINCT ?p) AS ?fields) WHERE {{
+            ?chip a/rdfs:subClassOf* aichip:AIAccelerator .
+            ?claim rdf:subject ?chip ; rdf:predicate ?p ; prov:wasDerivedFrom ?source .
+            VALUES ?p {{ {_SPEC_VALUES} }}
+          }} GROUP BY ?chip HAVING (COUNT(DISTINCT ?p) >= {SPEC_FIELDS_WANTED}) }}""",
+    "companies": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a aichip:Company }",
+    "companies_with_hq_country_founding": """
+        SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {
+          ?c a aichip:Company ; aichip:headquarters ?hq ; aichip:country ?country ;
+             aichip:foundingDate ?founded }""",
+    "chinese_ai_chip_vendors": """
+        SELECT (COUNT(DISTINCT ?vendor) AS ?n) WHERE {
+          ?vendor aichip:country kg:china .
+          ?product aichip:designedBy ?vendor .
+          { ?product a/rdfs:subClassOf* aichip:Chip } UNION { ?product a aichip:ChipFamily } }""",
+    "chinese_ai_chip_vendors_with_5_claims": f"""
+        SELECT (COUNT(?vendor) AS ?n) WHERE {{
+          SELECT ?vendor WHERE {{
+            {{ SELECT DISTINCT ?vendor WHERE {{
+                ?vendor aichip:country kg:china .
+                ?product aichip:designedBy ?vendor .
+                {{ ?product a/rdfs:subClassOf* aichip:Chip }}
+                UNION {{ ?product a aichip:ChipFamily }}
+            }} }}
+            {{ ?claim rdf:subject ?vendor }} UNION {{ ?claim aichip:vendor ?vendor }}
+            ?claim prov:wasDerivedFrom ?source .
+          }} GROUP BY ?vendor
+          HAVING (COUNT(DISTINCT ?claim) >= {CHINESE_VENDOR_CLAIMS_WANTED}) }}""",
+    "claims": f"SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{ {_CLAIM} }}",
+    "claims_with_explicit_rank": f"""
+        SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{ {_CLAIM} ?claim aichip:rank ?rank }}""",
+    "claims_beyond_reference_sheet": f"""
+        SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{
+          {_CLAIM} ?claim prov:wasDerivedFrom ?source . FILTER(?source != {REFERENCE_SHEET}) }}""",
+    "claims_with_date_or_period": f"""
+        SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{
+          {_CLAIM} ?claim ?when ?date .
+          VALUES ?when {{ aichip:startDate aichip:endDate aichip:pointInTime aichip:year
+                         aichip:period }} }}""",
+    "claims_without_upstream_source": f"""
+        SELECT (COUNT(DISTINCT ?claim) AS ?n) WHERE {{
+          {_CLAIM}
+          FILTER NOT EXISTS {{
+            ?claim prov:wasDerivedFrom ?source . FILTER(?source != {REFERENCE_SHEET}) }}
+          FILTER NOT EXISTS {{ ?claim aichip:citedSource ?cited }} }}""",
+}
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The knowledge targets, each counted by one query of :data:`TARGET_QUERIES`."""
+
+    chips: int
+    chips_with_curated_claims: int  # a claim from a source other than the Epoch import
+    datacentre_chips: int  # instances of aichip:AIAccelerator (GPUs and NPUs included)
+    datacentre_chips_with_8_spec_fields: int  # distinct sourced SPEC_PREDICATES ≥ 8
+    companies: int
+    companies_with_hq_country_founding: int
+    chinese_ai_chip_vendors: int  # country China, designer of a chip or chip family
+    chinese_ai_chip_vendors_with_5_claims: int  # ≥ 5 sourced claims about them
+    likely_duplicates: int  # findings of kg validate's duplicate rule; 0 without the rule
+    duplicate_rule: str | None  # that rule's name, None when kg validate has none
+    claims: int
+    claims_with_explicit_rank: int
+    claims_beyond_reference_sheet: int  # derived from a document other than the sheet
+    claims_with_date_or_period: int  # startDate, endDate, pointInTime, year or period
+    claims_without_upstream_source: int  # only the reference sheet (or nothing), citing none
+
+    def share(self, count: int) -> float:
+        """``count`` as a share (0–1) of all claims; 0.0 when there are none.
+
+        >>> _example().share(25)
+        0.25
+        """
+        return round(count / self.claims, 4) if self.claims else 0.0
+
+
+def _example() -> Targets:
+    return Targets(*(0,) * 9, None, 100, *(0,) * 4)
+
+
+def _count(store, text: str) -> int:
+    rows = store.query(text).rows
+    return int(rows[0][0].toPython()) if rows and rows[0][0] is not None else 0
+
+
+def duplicate_rule() -> str | None:
+    """The name of ``kg validate``'s likely-duplicate rule, if it has one."""
+    from kg.facts.validate import RULES
+
+    return next((rule for rule in RULES if "duplicate" in rule), None)
+
+
+def knowledge_targets(store, project=None) -> Targets:
+    """Count the knowledge targets on ``store`` (a :func:`kg.store.open_graph` store) with
+    SPARQL; likely duplicates come from ``kg validate`` on ``project`` when it has that rule.
+    """
+    counts = {name: _count(store, text) for name, text in TARGET_QUERIES.items()}
+    rule = duplicate_rule()
+    duplicates = 0
+    if rule is not None:
+        from kg.facts.validate import validate_project
+
+        report = validate_project(project, shacl=False)
+        duplicates = sum(1 for problem in report.problems if problem.rule == rule)
+    return Targets(**counts, likely_duplicates=duplicates, duplicate_rule=rule)
+
+
+def targets_json(targets: Targets) -> dict:
+    data = asdict(targets)
+    for name in (
+        "claims_with_explicit_rank",
+        "claims_beyond_reference_sheet",
+        "claims_with_date_or_period",
+        "claims_without_upstream_source",
+    ):
+        data[f"{name}_share"] = targets.share(getattr(targets, name))
+    return data
+
+
+def render_targets(targets: Targets) -> str:
+    t = targets
+
+    def pct(count: int) -> str:
+        return f"{count} ({t.share(count) * 100:.1f} %)"
+
+    rows = [
+        (
+            "chips with curated claims (not only Epoch)",
+            f"{t.chips_with_curated_claims} of {t.chips}",
+        ),
+        (
+            f"data-centre chips with ≥ {SPEC_FIELDS_WANTED} sourced spec fields",
+            f"{t.datacentre_chips_with_8_spec_fields} of {t.datacentre_chips}",
+        ),
+        (
+            "companies with HQ, country and founding date",
+            f"{t.companies_with_hq_country_founding} of {t.companies}",
+        ),
+        (
+            f"Chinese AI-chip vendors with ≥ {CHINESE_VENDOR_CLAIMS_WANTED} sourced claims",
+            f"{t.chinese_ai_chip_vendors_with_5_claims} of {t.chinese_ai_chip_vendors}",
+        ),
+        (
+            "likely duplicates",
+            str(t.likely_duplicates) if t.duplicate_rule else "0 (kg validate has no such rule)",
+        ),
+        ("claims with an explicit rank", pct(t.claims_with_explicit_rank)),
+        ("claims from a document other than the sheet", pct(t.claims_beyond_reference_sheet)),
+        ("claims with a date or period", pct(t.claims_with_date_or_period)),
+        ("claims naming no upstream source", pct(t.claims_without_upstream_source)),
+    ]
+    return format_table(("knowledge target", "count"), rows, align_right=(False, True))

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from kg.explore.stats import SPEC_PREDICATES
 from kg.facts.load import load_graph
 from kg.project import Project
 from tests.conftest import FIXTURES, REPO
@@ -87,3 +88,101 @@ def test_real_graph_stats_are_consistent():
     assert sum(data["entities_per_class"].values()) >= data["entities"]
     assert data["claims_with_source"] <= data["claims"]
     assert 0.0 <= data["relation_source_share"] <= 1.0
+
+
+# --- knowledge targets: the command's numbers against independent counts ------------------
+
+
+def _column(store, text: str) -> list:
+    """The first column of ``text``'s rows, as Python values (counted here, not in SPARQL)."""
+    return [row[0] for row in store.query(text).rows]
+
+
+def test_knowledge_targets_match_independent_counts():
+    import kg
+    from kg.facts.validate import RULES
+
+    data = json.loads(stats("--json", facts=None))["targets"]
+    store = kg.open().store
+    chip_types = "VALUES ?t { aichip:Chip aichip:AIAccelerator aichip:GPU aichip:NPU aichip:CPU }"
+    chips = set(_column(store, f"SELECT DISTINCT ?c WHERE {{ {chip_types} ?c a ?t }}"))
+    assert data["chips"] == len(chips)
+    claims_by_chip = store.query(
+        "SELECT ?c ?src WHERE { ?s a aichip:Statement ; rdf:subject ?c ; prov:wasDerivedFrom ?src }"
+    ).rows
+    curated = {
+        c for c, src in claims_by_chip if c in chips and not str(src).endswith("epoch-ml-hardware")
+    }
+    assert data["chips_with_curated_claims"] == len(curated)
+
+    accelerators = set(
+        _column(
+            store,
+            "SELECT DISTINCT ?c WHERE { "
+            "VALUES ?t { aichip:AIAccelerator aichip:GPU aichip:NPU } ?c a ?t }",
+        )
+    )
+    spec = {f"https://w3id.org/aichip-kg/ontology#{p}" for p in SPEC_PREDICATES}
+    fields: dict = {}
+    for chip, predicate in store.query(
+        "SELECT ?c ?p WHERE { ?s rdf:subject ?c ; rdf:predicate ?p ; prov:wasDerivedFrom ?src }"
+    ).rows:
+        if chip in accelerators and str(predicate) in spec:
+            fields.setdefault(chip, set()).add(predicate)
+    assert data["datacentre_chips"] == len(accelerators)
+    assert data["datacentre_chips_with_8_spec_fields"] == sum(len(f) >= 8 for f in fields.values())
+
+    companies = set(_column(store, "SELECT ?c WHERE { ?c a aichip:Company }"))
+    complete = companies
+    for predicate in ("headquarters", "country", "foundingDate"):
+        complete = complete & set(_column(store, f"SELECT ?c WHERE {{ ?c aichip:{predicate} ?x }}"))
+    assert (data["companies"], data["companies_with_hq_country_founding"]) == (
+        len(companies),
+        len(complete),
+    )
+
+    chinese = set(_column(store, "SELECT ?v WHERE { ?v aichip:country kg:china }"))
+    families = set(_column(store, "SELECT ?f WHERE { ?f a aichip:ChipFamily }"))
+    designed = store.query("SELECT ?p ?v WHERE { ?p aichip:designedBy ?v }").rows
+    vendors = {v for p, v in designed if v in chinese and (p in chips or p in families)}
+    about: dict = {}
+    for claim, subject, vendor in store.query(
+        "SELECT ?claim ?s ?v WHERE { ?claim prov:wasDerivedFrom ?src "
+        "OPTIONAL { ?claim rdf:subject ?s } OPTIONAL { ?claim aichip:vendor ?v } }"
+    ).rows:
+        for who in (subject, vendor):
+            if who in vendors:
+                about.setdefault(who, set()).add(claim)
+    assert data["chinese_ai_chip_vendors"] == len(vendors)
+    assert data["chinese_ai_chip_vendors_with_5_claims"] == sum(len(c) >= 5 for c in about.values())
+
+    claim_types = set(_column(store, "SELECT ?t WHERE { ?t rdfs:subClassOf* aichip:Claim }"))
+    typed = store.query("SELECT ?c ?t WHERE { ?c a ?t }").rows
+    claims = {c for c, t in typed if t in claim_types}
+    assert data["claims"] == len(claims)
+
+    def having(predicate: str) -> set:
+        return set(_column(store, f"SELECT ?c WHERE {{ ?c {predicate} ?x }}")) & claims
+
+    ranked = having("aichip:rank")
+    assert data["claims_with_explicit_rank"] == len(ranked)
+    assert data["claims_with_explicit_rank_share"] == round(len(ranked) / len(claims), 4)
+    derived = store.query("SELECT ?c ?d WHERE { ?c prov:wasDerivedFrom ?d }").rows
+    beyond = {c for c, d in derived if c in claims and not str(d).endswith("/src-reference-sheet")}
+    assert data["claims_beyond_reference_sheet"] == len(beyond)
+    dated = set().union(
+        *(having(f"aichip:{p}") for p in ("startDate", "endDate", "pointInTime", "year", "period"))
+    )
+    assert data["claims_with_date_or_period"] == len(dated)
+    cited = having("aichip:citedSource")
+    assert data["claims_without_upstream_source"] == len(claims - beyond - cited)
+
+    rule = next((r for r in RULES if "duplicate" in r), None)
+    assert data["duplicate_rule"] == rule
+    if rule is None:
+        assert data["likely_duplicates"] == 0
+
+
+def test_knowledge_targets_in_the_text_output():
+    out = stats(facts=None)
+    assert "knowledge target" in out and "claims naming no upstream source" in out
