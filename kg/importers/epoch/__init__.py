@@ -36,6 +36,7 @@ from kg.importers.epoch.columns import (
     ATTRIBUTION,
     CLASS_TABLE,
     COLUMNS,
+    EPOCH_ORG,
     EPOCH_SOURCE,
     MAKER_COLUMN,
     NAME_COLUMN,
@@ -56,7 +57,7 @@ from kg.importers.epoch.matcher import (
 )
 from kg.importers.epoch.reader import EpochCSV, check_row, file_sha256
 from kg.importers.epoch.report import Conflict, EpochReport, Match, NewChip, RowError
-from kg.ns import KG
+from kg.ns import AICHIP, KG
 from kg.tables import printable
 
 __all__ = [
@@ -164,8 +165,10 @@ def plan_epoch(
     new_chips: list[NewChip] = []
     distinct: list[tuple[int, str, str]] = []
     resolved: dict[URIRef, int] = {}
-    merged_rows: list[tuple[int, str, URIRef, NameEntry]] = []
+    merged_rows: list[tuple[int, str, URIRef, NameEntry, Planned]] = []
     organisations: dict[str, Organisation] = {}
+    if not _declared(curated, EPOCH_SOURCE) and not _declared(curated, EPOCH_ORG):
+        organisations["epoch-ai"] = Organisation("epoch-ai", "Epoch AI", AICHIP.ResearchFirm)
     rows = 0
     for number, row in csv_file.rows():
         rows += 1
@@ -196,29 +199,23 @@ def plan_epoch(
         parent = different = None
         if entry is not None and entry.relation == "same":
             if not _declared(curated, entry.entity):
-                merged_rows.append((number, name, entry.entity, entry))
-                continue  # onto a chip another row of this file declares; resolved below
+                # onto a chip another row of this file declares (resolved below); a new chip
+                # of its own if no row does
+                family = family_of(name, maker_term(maker), families)
+                cls, basis = chip_class(row, family=family, curated=curated)
+                fallback = Planned(number, name, own, False, True, cls, basis, None, family)
+                merged_rows.append((number, name, entry.entity, entry, fallback))
+                continue
             chip, matched = entry.entity, True
             evidence = f"curated_names.csv line {entry.line}: {entry.reason}"
-        elif entry is not None:
-            if not _declared(curated, entry.entity):
-                errors.add(
-                    [
-                        RowError(
-                            number,
-                            NAME_COLUMN,
-                            f"curated_names.csv line {entry.line} names {local(entry.entity)}, "
-                            "which the curated facts do not declare",
-                        )
-                    ]
-                )
-                continue
+        elif entry is not None and _declared(curated, entry.entity):
+            # (a table entry whose entity these curated facts lack imports the row as new)
             if entry.relation == "variant":
                 parent = entry.entity
             else:
                 different = entry.entity
                 distinct.append((number, slug(name), local(entry.entity)))
-        else:
+        elif entry is None:
             found, evidence = index.find(name, maker)
             if len(found) > 1:
                 errors.add(
@@ -285,8 +282,23 @@ def plan_epoch(
                 str(family.node).rsplit("/", 1)[-1] if family is not None else None,
             )
         )
-    for number, name, target, entry in merged_rows:
+    for number, name, target, entry, fallback in merged_rows:
         primary = resolved.get(target)
+        if primary is None and fallback.chip not in resolved:
+            resolved[fallback.chip] = number
+            items.append(fallback)
+            family = fallback.family
+            new_chips.append(
+                NewChip(
+                    number,
+                    name,
+                    str(fallback.chip).rsplit("/", 1)[-1],
+                    local(fallback.chip_class),
+                    None,
+                    str(family.node).rsplit("/", 1)[-1] if family is not None else None,
+                )
+            )
+            continue
         if primary is None:
             errors.add(
                 [
@@ -327,7 +339,7 @@ def plan_epoch(
         sha256=digest,
         rows=rows,
         matches=tuple(sorted(matches, key=lambda m: m.row)) if not listed else (),
-        new_chips=tuple(new_chips) if not listed else (),
+        new_chips=tuple(sorted(new_chips, key=lambda n: n.row)) if not listed else (),
         new_organizations=tuple(sorted(organisations)) if not listed else (),
         distinct=tuple(distinct) if not listed else (),
         errors=listed,
