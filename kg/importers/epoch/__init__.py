@@ -496,7 +496,7 @@ def _sample(plan: EpochPlan) -> set[int] | None:
     """Row numbers whose triples are validated in full: all of them for a small file."""
     if len(plan.items) <= VALIDATED_ROWS:
         return None
-    touching = {i.row_number for i in plan.items if i.matched or i.parent or i.family}
+    touching = {i.row_number for i in plan.items if i.matched}
     others = [i.row_number for i in plan.items if i.row_number not in touching]
     return touching | set(others[:VALIDATED_ROWS])
 
