@@ -33,20 +33,28 @@ def import_() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Match, validate and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Accept a CSV with a header and no rows (it replaces the previous import with none).",
+)
 @pass_app
 def import_epoch_command(
-    app: App, file: Path, out: Path | None, dry_run: bool, as_json: bool
+    app: App, file: Path, out: Path | None, dry_run: bool, as_json: bool, allow_empty: bool
 ) -> None:
     """Import Epoch AI's ML hardware CSV (CC BY 4.0) as statements.
 
-    Rows are matched to curated chips by name and manufacturer (the table in
-    kg/importers/epoch.py); the rest become new chips. Every figure is a statement quoting
-    its row, derived from kg:src-epoch-ml-hardware, whose licence and attribution are in the
-    graph. Values that disagree with curated facts are kept side by side and reported.
+    A row that denotes a curated chip is imported onto it (one entity per thing): by the
+    table kg/importers/epoch/curated_names.csv, or by the same maker and normalised name or
+    model number; each merge is reported with its evidence. The rest become new chips.
+    Every figure is a statement quoting its row, derived from kg:src-epoch-ml-hardware,
+    whose licence and attribution are in the graph. Values that disagree with curated facts
+    are kept side by side and reported.
 
-    Nothing is half-imported: an unknown column or a malformed row prints FILE:ROW: column:
-    problem (ROW counts CSV records, header = 1) and exits 2 without writing; so does an
-    import that would make `kg validate` fail.
+    Nothing is half-imported: an unknown column, a malformed or implausible number, a control
+    character or a header-only file prints FILE:ROW: column: problem (ROW counts CSV records,
+    header = 1) and exits 2 without writing; so does an import that would make `kg validate`
+    fail. The CSV is streamed: memory stays bounded however many rows it has.
 
     \b
     Examples:
@@ -55,23 +63,22 @@ def import_epoch_command(
     """
     import dataclasses
 
-    from kg.importers.epoch import prepare_epoch_import, summary_lines
-    from kg.write import write_text_atomic
+    from kg.importers.epoch import run_epoch_import, summary_lines
+    from kg.tables import printable
 
-    prepared = prepare_epoch_import(app.project, file, out=out)
-    shown = app.project.display(prepared.target)
+    outcome = run_epoch_import(app.project, file, out=out, dry_run=dry_run, allow_empty=allow_empty)
+    shown = printable(app.project.display(outcome.target))
     if as_json:
-        payload = dataclasses.asdict(prepared.report)
-        payload["written"] = None if dry_run else shown
+        payload = dataclasses.asdict(outcome.report)
+        payload["written"] = shown if outcome.written else None
         echo_json(payload)
     else:
-        for line in summary_lines(prepared.report):
+        for line in summary_lines(outcome.report):
             click.echo(line)
-    if dry_run:
+    if not outcome.written:
         click.echo("dry run: nothing written", err=True)
         return
-    write_text_atomic(prepared.target, prepared.text)
-    click.echo(f"wrote {shown} ({prepared.triples} triples)", err=True)
+    click.echo(f"wrote {shown} ({outcome.triples} triples)", err=True)
 
 
 COMMANDS = [import_]

@@ -9,6 +9,9 @@ Rules (each problem names one):
 ``unsourced-relation`` a relationship between entities is asserted without a sourced statement
 ``unsourced-figure``   a literal fact or a figure has no source
 ``share-over-100``     vendor shares of one market and period add up to more than 100 %
+``likely-duplicate``   two entities of one kind and one maker share a normalised name or model
+                       number (:mod:`kg.facts.names`); ``owl:differentFrom`` (or a SKU's
+                       ``aichip:variantOf``) says they differ
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.namespace import OWL, PROV, RDFS, SH
+from rdflib.namespace import ORG, OWL, PROV, RDFS, SH, SKOS
 
 from kg.errors import ParseError
 from kg.facts.load import LoadedGraph, load
+from kg.facts.names import name_keys
 from kg.ns import AICHIP, KG
 from kg.project import Project
 
@@ -35,6 +39,7 @@ RULES = (
     "unsourced-relation",
     "unsourced-figure",
     "share-over-100",
+    "likely-duplicate",
 )
 
 _PROPERTY_KINDS = (
@@ -239,6 +244,77 @@ class _Checker:
                     "fix the period",
                 )
 
+    def _english_names(self, term) -> list[str]:
+        return [
+            str(label)
+            for predicate in (RDFS.label, SKOS.altLabel)
+            for label in self.graph.objects(term, predicate)
+            if isinstance(label, Literal) and (label.language or "en").startswith("en")
+        ]
+
+    def _kind(self, term, chip_classes: set) -> str:
+        types = set(self.graph.objects(term, RDF.type))
+        if types & chip_classes:
+            return "chip"  # a GPU and an NPU of one name are still one chip
+        return " ".join(sorted(str(t) for t in types))
+
+    def likely_duplicates(self) -> None:
+        """Two entities of one kind whose makers are the same organisation (or its parent or
+        subsidiary) and whose names reduce to one key: one thing described twice."""
+        g = self.graph
+        chip_classes = set(g.transitive_subjects(RDFS.subClassOf, AICHIP.Chip))
+        related: dict = {}
+
+        def organisations(maker) -> set:
+            if maker not in related:
+                found = {maker}
+                found.update(g.objects(maker, ORG.subOrganizationOf))
+                found.update(g.subjects(ORG.subOrganizationOf, maker))
+                related[maker] = found
+            return related[maker]
+
+        buckets: dict[tuple, set] = defaultdict(set)
+        for entity in sorted(set(g.subjects(AICHIP.designedBy, None))):
+            if not isinstance(entity, URIRef) or entity in self.claims:
+                continue
+            makers = {o for m in g.objects(entity, AICHIP.designedBy) for o in organisations(m)}
+            maker_names = [n for m in makers for n in self._english_names(m)]
+            maker_names += [str(m).rsplit("/", 1)[-1] for m in makers]
+            kind = self._kind(entity, chip_classes)
+            for key in name_keys(self._english_names(entity), maker_names):
+                for maker in makers:
+                    buckets[(kind, maker, key)].add(entity)
+        # owl:differentFrom declares a distinction; a SKU's aichip:variantOf link implies one.
+        distinct = {
+            frozenset((s, o))
+            for predicate in (OWL.differentFrom, AICHIP.variantOf)
+            for s, o in g.subject_objects(predicate)
+            if isinstance(s, URIRef) and isinstance(o, URIRef)
+        }
+        pairs: dict[tuple, tuple] = {}
+        for (_kind, maker, key), members in buckets.items():
+            ordered = sorted(members)
+            for i, first in enumerate(ordered):
+                for second in ordered[i + 1 :]:
+                    if frozenset((first, second)) in distinct:
+                        continue
+                    # a shared name beats a shared model number as evidence; then the key
+                    rank = (0 if key.startswith("name:") else 1, key, str(maker))
+                    if (first, second) not in pairs or rank < pairs[(first, second)]:
+                        pairs[(first, second)] = rank
+        for (first, second), (_, key, maker) in sorted(pairs.items()):
+            what, _, value = key.partition(":")
+            evidence = "normalised name" if what == "name" else "model number"
+            where = self.loaded.index.locate(second) or _curie(g, second)
+            self.report(
+                "likely-duplicate",
+                first,
+                f"and {_curie(g, second)} ({where}) are both made by "
+                f"{_curie(g, URIRef(maker))} and share the {evidence} {value!r}; merge them, "
+                f"or declare `{_curie(g, first)} owl:differentFrom {_curie(g, second)}` "
+                "if they are distinct",
+            )
+
     def shacl(self, shapes: Graph) -> None:
         from pyshacl import validate as shacl_validate  # heavy; only when validating
 
@@ -270,6 +346,7 @@ def validate(loaded: LoadedGraph, *, shacl: bool = True) -> ValidationReport:
     checker.dangling_terms()
     checker.unsourced()
     checker.shares_over_100()
+    checker.likely_duplicates()
     if shacl and loaded.project.shapes_path.exists():
         from kg.facts.load import parse_turtle_file
 

@@ -113,3 +113,61 @@ def test_syntax_error_in_build_touches_no_export(make_project):
 def test_real_facts_are_clean():
     result = CliRunner().invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
+
+
+# --- likely-duplicate --------------------------------------------------------------------
+
+
+def _chip(slug: str, label: str, maker: str) -> str:
+    return (
+        f'kg:{slug} a aichip:GPU ; rdfs:label "{label}"@en .\n'
+        f"kg:stmt-{slug}-designedby a aichip:Statement ; rdf:subject kg:{slug} ;"
+        f" rdf:predicate aichip:designedBy ; rdf:object kg:{maker} ;"
+        f' prov:wasDerivedFrom kg:src-test ; aichip:quote "{label} by {maker}"@en .\n'
+    )
+
+
+def test_likely_duplicate_names_both_entities_and_where(make_project):
+    chips = (
+        HEADER
+        + _chip("acme-rocket-x100", "Acme Rocket X100", "acme")
+        + _chip("x100", "X100", "acme")
+    )
+    root = make_project({"base.ttl": BASE, "chips.ttl": chips})
+    result = run_validate(root)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stdout.splitlines() if "[likely-duplicate]" in line]
+    assert len(lines) == 1, result.stdout
+    (line,) = lines
+    assert line.startswith("facts/chips.ttl:9: kg:acme-rocket-x100:"), line
+    assert "kg:x100 (facts/chips.ttl:11)" in line and "'x100'" in line
+    assert "owl:differentFrom" in line
+
+
+def test_likely_duplicate_ignores_other_makers(make_project):
+    other_maker = (
+        HEADER
+        + _chip("acme-x200", "Acme X200", "acme")
+        + _chip("globex-x200", "Globex X200", "globex")
+    )
+    result = run_validate(make_project({"base.ttl": BASE, "a.ttl": other_maker}))
+    assert result.exit_code == 0, result.output
+
+
+def test_likely_duplicate_silenced_by_owl_different_from(make_project):
+    declared = (
+        HEADER
+        + "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        + _chip("acme-rocket-x100", "Acme Rocket X100", "acme")
+        + _chip("x100", "X100", "acme")
+        + "kg:x100 owl:differentFrom kg:acme-rocket-x100 .\n"
+    )
+    result = run_validate(make_project({"base.ttl": BASE, "b.ttl": declared}))
+    assert result.exit_code == 0, result.output
+
+
+def test_real_facts_have_no_likely_duplicates():
+    from kg.facts.validate import validate_project
+
+    report = validate_project(shacl=False)
+    assert [p for p in report.problems if p.rule == "likely-duplicate"] == []

@@ -80,7 +80,7 @@ def test_real_csv_matches_curated_chips_and_reports_conflicts(real):
     matched = {m.chip for m in report.matches}
     assert {"a100", "h100-sxm", "h20", "ascend-910b", "v100"} <= matched
     by_name = {m.name: m.chip for m in report.matches}
-    assert by_name["NVIDIA A100 SXM4 40 GB"] == "a100"
+    assert by_name["NVIDIA A100"] == "a100"
     assert by_name["NVIDIA H100 SXM5 80GB"] == "h100-sxm"
     # Curated TSMC 4N (4 nm) vs Epoch's "5": both kept, reported, linked.
     conflicts = {(c.chip, c.property): c for c in report.conflicts}
@@ -95,10 +95,16 @@ def test_real_csv_matches_curated_chips_and_reports_conflicts(real):
 
 def test_matched_chips_are_not_duplicated(real):
     new = {n.chip for n in real.report.new_chips}
-    assert not new & {m.chip for m in real.report.matches}
+    # Rows merged onto another row's chip (Epoch lists one card twice) are the only overlap.
+    onto_curated = {
+        m.chip for m in real.report.matches if (KG[m.chip], RDF.type, None) not in real.graph
+    }
+    assert onto_curated and not new & onto_curated
+    assert {m.chip for m in real.report.matches} - onto_curated == {"nvidia-tesla-p100-pcie-16gb"}
     # Other SKUs of a curated product are separate chips that say whose variant they are.
     variants = {n.name: n.variant_of for n in real.report.new_chips if n.variant_of}
     assert variants["NVIDIA A100 SXM4 80 GB"] == "a100"
+    assert variants["NVIDIA A100 SXM4 40 GB"] == "a100"
     assert variants["Huawei Ascend 910B4"] == "ascend-910b"
 
 
@@ -142,8 +148,7 @@ def test_attribution_is_in_the_graph():
 
 def test_committed_import_is_up_to_date(real):
     """facts/imported/epoch.ttl is what `kg import epoch` makes of the snapshot today."""
-    fresh = render_turtle(real.graph, real.header)
-    assert COMMITTED.read_text(encoding="utf-8") == fresh, (
+    assert COMMITTED.read_text(encoding="utf-8") == real.text, (
         "facts/imported/epoch.ttl is stale: run "
         "`kg import epoch tests/fixtures/epoch/epoch-ml-hardware.csv`"
     )
@@ -151,10 +156,9 @@ def test_committed_import_is_up_to_date(real):
 
 def test_output_is_deterministic_and_parses_independently(curated, real):
     again = import_epoch(REAL_CSV, curated.facts)
-    first = render_turtle(real.graph, real.header)
-    assert render_turtle(again.graph, again.header) == first
+    assert again.text == real.text
     store = pyoxigraph.Store()
-    store.load(first.encode("utf-8"), pyoxigraph.RdfFormat.TURTLE)
+    store.load(real.text.encode("utf-8"), pyoxigraph.RdfFormat.TURTLE)
     assert len(store) == len(real.graph)
 
 
@@ -259,7 +263,7 @@ def test_family_needs_its_maker_and_a_real_continuation():
 
 @pytest.mark.parametrize(
     "slug",
-    ["huawei-ascend-910a", "huawei-ascend-910b2", "huawei-ascend-910c", "huawei-ascend-800t-a2"],
+    ["huawei-ascend-910a", "huawei-ascend-910b2", "huawei-ascend-800t-a2"],
 )
 def test_real_ascend_imports_are_npus_in_the_ascend_family(real, slug):
     g, chip = real.graph, KG[slug]
@@ -277,14 +281,7 @@ def test_real_ascend_imports_are_npus_in_the_ascend_family(real, slug):
 def test_real_classes_of_other_makers(real):
     classes = {n.name: n.chip_class for n in real.report.new_chips}
     for name in (
-        "Google TPU v3",
-        "Google TPU v7 Ironwood",
         "Intel Habana GAUDI HL-205",
-        "Amazon Trainium1",
-        "Amazon Trainium3",
-        "AWS Inferentia2",
-        "Maia 100 (M100)",
-        "Meta MTIA v1",
         "Tesla D1 Dojo",
         "Cambricon MLU270-F4",
         "Baidu Kunlun R200 (150W)",
@@ -292,8 +289,6 @@ def test_real_classes_of_other_makers(real):
         assert classes[name] == "aichip:NPU", name
     for name in (
         "NVIDIA A100 PCIe",
-        "NVIDIA B200",
-        "AMD Instinct MI325X",
         "Intel Data Center GPU Max 1550",
         "MTT S4000",
     ):
@@ -355,6 +350,12 @@ def test_cli_dry_run_and_json_write_nothing(make_project):
         ("short-row", "{file}:{row}: (row): has 3 fields, the header has 39"),
         ("bad-date", "{file}:{row}: Release date: not a YYYY-MM-DD date: '20/09/2022'"),
         ("wrong-maker", "{file}:{row}: Manufacturer: 'AMD' is not the maker"),
+        ("huge-exponent", "{file}:{row}: TDP (W): out of range: '1e999999'"),
+        ("huger-exponent", "{file}:{row}: Die Size (mm^2): out of range: '1e99999999'"),
+        ("implausible", "{file}:{row}: TDP (W): out of range: '7000000'"),
+        ("nul", "{file}:{row}: Hardware name: control character U+0000"),
+        ("ansi", "{file}:{row}: Foundry: control character U+001B"),
+        ("osc", "{file}:{row}: Notes: control character U+009D"),
     ],
 )
 def test_broken_copies_exit_2_and_write_nothing(tmp_path, make_project, breakage, expected):
@@ -372,6 +373,18 @@ def test_broken_copies_exit_2_and_write_nothing(tmp_path, make_project, breakage
         target[header.index("Release date")] = "20/09/2022"
     elif breakage == "wrong-maker":
         target[header.index("Manufacturer")] = "AMD"
+    elif breakage == "huge-exponent":
+        target[header.index("TDP (W)")] = "1e999999"
+    elif breakage == "huger-exponent":
+        target[header.index("Die Size (mm^2)")] = "1e99999999"
+    elif breakage == "implausible":
+        target[header.index("TDP (W)")] = "7000000"
+    elif breakage == "nul":
+        target[0] = "NVIDIA H100\x00 SXM5 80GB"
+    elif breakage == "ansi":
+        target[header.index("Foundry")] = "TSMC\x1b[31m"
+    elif breakage == "osc":
+        target[header.index("Notes")] = "see \x9d8;;http://x\x07here"
     broken = _write_rows(tmp_path / "broken.csv", rows)
     root = _fixture_project(make_project)
     out = root / "facts" / "imported" / "epoch.ttl"
@@ -383,6 +396,7 @@ def test_broken_copies_exit_2_and_write_nothing(tmp_path, make_project, breakage
     assert "nothing written" in result.stderr
     assert out.read_text(encoding="utf-8") == "# previous import\n"
     assert not list(out.parent.glob(".*.tmp"))
+    assert "Traceback" not in result.output and "\x1b" not in result.output
 
 
 def test_broken_copy_reports_every_bad_row(tmp_path):
