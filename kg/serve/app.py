@@ -278,9 +278,11 @@ class ServeState:
             self._threads = anyio.CapacityLimiter(tokens)
         timeout = self.config.timeout
         started = time.monotonic()
+        acquired = False
         with anyio.move_on_after(timeout):
             await self._waiting.acquire()
-        if time.monotonic() - started >= timeout:
+            acquired = True
+        if not acquired:
             return _busy()
         try:
             remaining = max(0.0, timeout - (time.monotonic() - started))

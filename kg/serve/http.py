@@ -79,6 +79,7 @@ def _protocol_class(config: ServeConfig):
         _counted = False
         _deadline: asyncio.TimerHandle | None = None
         _head = 0  # bytes of the request head received so far
+        _line = 0  # bytes of its request line
         _line_done = False  # the request line is complete
         _working = False  # the whole request is in; the answer is being made or sent
 
@@ -118,11 +119,21 @@ def _protocol_class(config: ServeConfig):
 
         def data_received(self, data: bytes) -> None:
             if self.conn.their_state is h11.IDLE:
-                self._head += len(data)
-                self._line_done = self._line_done or b"\n" in data
+                # h11 checks its limit only while a head is incomplete; a head that arrives
+                # whole in one read is measured here.
+                end = data.find(b"\r\n\r\n")
+                head = data if end < 0 else data[:end]
+                self._head += len(head)
+                if not self._line_done:
+                    newline = head.find(b"\n")
+                    self._line += len(head) if newline < 0 else newline
+                    self._line_done = newline >= 0
+                if self._head > head_limit:
+                    self.send_400_response("the request head is too long")
+                    return
             super().data_received(data)
             if self.conn.their_state is not h11.IDLE:
-                self._head, self._line_done = 0, False
+                self._head, self._line, self._line_done = 0, 0, False
             self._track()
 
         def on_response_complete(self) -> None:
@@ -141,8 +152,8 @@ def _protocol_class(config: ServeConfig):
                 self._arm(config.timeout + config.io_timeout + 1.0)
 
         def send_400_response(self, msg: str) -> None:
-            if self._head > head_limit and not self._line_done:
-                status, message = 414, f"the request line is over {head_limit} bytes"
+            if self._line > config.max_url:
+                status, message = 414, f"the URL is over {config.max_url} bytes"
             elif self._head > head_limit:
                 status, message = 431, f"the request headers are over {head_limit} bytes"
             else:

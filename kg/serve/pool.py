@@ -362,6 +362,8 @@ class WorkerPool:
         except BaseException:
             self.close()
             raise
+        if hasattr(os, "pidfd_open"):  # elsewhere a dead zygote is found when next asked
+            threading.Thread(target=self._watch, name="kg-pool-watch", daemon=True).start()
         return self
 
     def close(self) -> None:
@@ -492,15 +494,78 @@ class WorkerPool:
         try:
             self._idle.put(self._spawn())
         except PoolBroken as exc:
-            if not self._closed:
-                message = f"{exc}; no query worker can be started"
-                if self.on_fatal is not None:
-                    self.on_fatal(message)
-                else:
-                    print(f"kg serve: {message}", file=sys.stderr, flush=True)
+            self._fail(str(exc))
         except (OSError, RuntimeError) as exc:
             if not self._closed:
                 print(f"kg serve: cannot start a query worker: {exc}", file=sys.stderr, flush=True)
+
+    def _fail(self, reason: str) -> None:
+        if self._closed:
+            return
+        message = f"{reason}; no query worker can be started"
+        if self.on_fatal is not None:
+            self.on_fatal(message)
+        else:
+            print(f"kg serve: {message}", file=sys.stderr, flush=True)
+
+    def _watch(self) -> None:
+        """Notice at once when the zygote or the nursery exits (a pidfd becomes readable):
+        start a new zygote and replace the workers that died with it, or report the pool
+        broken. Without this, a dead zygote would only be found by the next query."""
+        import select
+
+        try:
+            nursery = os.pidfd_open(self._nursery_pid)
+        except OSError:
+            return
+        zygote_pid, zygote = None, None
+        try:
+            while not self._closed:
+                if zygote_pid != self._zygote_pid:
+                    if zygote is not None:
+                        os.close(zygote)
+                    zygote_pid, zygote = self._zygote_pid, None
+                    with contextlib.suppress(OSError):
+                        zygote = os.pidfd_open(zygote_pid)
+                watched = [nursery] + ([zygote] if zygote is not None else [])
+                ready, _, _ = select.select(watched, [], [], 1.0)
+                if self._closed:
+                    break
+                if nursery in ready:
+                    self._fail(f"the query-worker nursery (pid {self._nursery_pid}) has exited")
+                    break
+                if zygote is None or zygote in ready:
+                    self._zygote_died(zygote_pid)
+        finally:
+            os.close(nursery)
+            if zygote is not None:
+                os.close(zygote)
+
+    def _zygote_died(self, pid: int | None) -> None:
+        try:
+            with self._spawn_lock:
+                if self._closed or pid != self._zygote_pid:
+                    return  # closing, or already replaced by _spawn
+                self._restarts += 1
+                print(
+                    f"kg serve: the query-worker zygote (pid {pid}) exited; starting a new one",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self._new_zygote()
+        except PoolBroken as exc:
+            self._fail(str(exc))
+            return
+        # Its workers died with it (PR_SET_PDEATHSIG): replace the idle ones now.
+        idle = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        for worker in idle:
+            self._deaths += 1
+            self._replace(worker)
 
     # -- queries -------------------------------------------------------------------------------
 
