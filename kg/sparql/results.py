@@ -32,7 +32,7 @@ from typing import Any
 
 from kg.errors import QueryError
 from kg.sparql.terms import PREFIXES, TurtleTerms, is_numeric, ntriples, parts, term_text
-from kg.tables import format_table
+from kg.tables import format_table, spreadsheet_safe
 
 __all__ = [
     "FORMATS",
@@ -209,7 +209,7 @@ class Result:
         """The answer in ``fmt`` (see the module doc), UTF-8.
 
         ``spreadsheet_safe``: in CSV, a cell a spreadsheet would run as a formula gets a
-        leading apostrophe, as in the CSV exports (:func:`kg.export.formats.spreadsheet_safe`).
+        leading apostrophe, as in the CSV exports (:func:`kg.tables.spreadsheet_safe`).
         For files people open, not for the SPARQL protocol, whose clients want the values.
         """
         fmt = _canonical(fmt)
@@ -291,8 +291,6 @@ def _csv_cell(term: Any, safe: bool = False) -> str:
     p = parts(term)
     text = f"_:{p.value}" if p.kind == "bnode" else p.value
     if safe:
-        from kg.export.formats import spreadsheet_safe
-
         text = spreadsheet_safe(text)
     if any(c in text for c in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
