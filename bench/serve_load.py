@@ -60,6 +60,9 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     if args.store:
         command += ["--store", args.store]
     command += ["serve", "--port", "0", "--quiet", "--workers", str(args.workers)]
+    # All clients come from 127.0.0.1: lift the per-address caps meant for many clients.
+    most = str(max(int(n) for n in args.clients.split(",")))
+    command += ["--max-client-requests", most, "--max-client-connections", most]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     line = process.stdout.readline().decode().strip()
     if not line.startswith("http://"):

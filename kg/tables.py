@@ -11,10 +11,11 @@ kg:huawei  华为
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-__all__ = ["display_width", "format_table", "printable"]
+__all__ = ["FORMULA_STARTS", "display_width", "format_table", "printable", "spreadsheet_safe"]
 
 
 def printable(text: str) -> str:
@@ -65,3 +66,21 @@ def format_table(
     out = [line(headers, True), "  ".join("-" * w for w in widths)]
     out.extend(line(row) for row in rows)
     return "\n".join(out) + "\n"
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def spreadsheet_safe(cell: object) -> str:
+    """``cell`` as text a spreadsheet shows rather than runs: a value that would start a
+    formula (``=HYPERLINK(…)`` in a label from an imported file) gets a leading apostrophe,
+    which spreadsheets hide and treat as "this is text". Plain numbers are left alone."""
+    text = "" if cell is None else str(cell)
+    # Apostrophes already in front count as part of the value ("'=x" becomes "''=x"), so
+    # removing one apostrophe where the rest would be a formula gives the value back exactly.
+    rest = text.lstrip("'")
+    if rest.startswith(FORMULA_STARTS) and not _NUMBER.match(rest):
+        return "'" + text
+    return text

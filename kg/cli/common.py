@@ -140,7 +140,8 @@ def emit_result(result: Any, fmt: str | None, as_json: bool) -> None:
     if fmt is None:
         fmt = ("jsonld" if result.is_graph else "json") if as_json else "table"
     stream = sys.stdout.buffer
-    stream.write(result.serialize(fmt))
+    # CSV goes to spreadsheets: formulas in the data must not run there (a leading apostrophe).
+    stream.write(result.serialize(fmt, spreadsheet_safe=True))
     stream.flush()
     if fmt == "table" and result.kind != "ASK":
         noun = "triple" if result.is_graph else "row"

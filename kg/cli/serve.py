@@ -10,6 +10,7 @@ from kg.cli.common import (
     App,
     pass_app,
 )
+from kg.errors import KGError
 
 
 @click.command()
@@ -61,6 +62,36 @@ from kg.cli.common import (
     show_default=True,
     help="Seconds a client has to send a whole request; slower or idle connections are closed.",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests whose Host header is NAME (repeatable; '*' for any). By "
+    "default only the --host address, localhost, 127.0.0.1 and [::1] are answered (421 "
+    "otherwise), so that a web page cannot reach the server by DNS rebinding.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=512,
+    show_default=True,
+    help="Connections served at once; more are answered 503.",
+)
+@click.option(
+    "--max-client-connections",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="Connections from one client address at once; more are answered 503.",
+)
+@click.option(
+    "--max-client-requests",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Requests from one client address in progress at once; more are answered 429.",
+)
 @click.option("--cors", is_flag=True, help="Send Access-Control-Allow-Origin: * (off by default).")
 @click.option(
     "--named-graphs",
@@ -80,6 +111,10 @@ def serve(
     workers: int,
     memory_mb: int,
     io_timeout: float,
+    allow_hosts: tuple[str, ...],
+    max_connections: int,
+    max_client_connections: int,
+    max_client_requests: int,
     cors: bool,
     named_graphs: Path | None,
     quiet: bool,
@@ -90,8 +125,13 @@ def serve(
     The endpoint is URL/sparql (GET, form POST or direct POST; answers in SPARQL JSON, XML,
     CSV or TSV, or Turtle, N-Triples, JSON-LD by Accept or ?format=). The query page at URL/
     runs the competency questions and works offline. Updates are refused (403); SERVICE and
-    FROM are refused (400) and nothing is ever fetched; a query past --timeout is stopped
-    (503). Prints the URL on stdout, logs requests on stderr; Ctrl-C stops it.
+    FROM are refused (400) and nothing is ever fetched (query workers run without network
+    where Linux allows a network namespace; the start-up line says); a query past --timeout
+    is stopped (503). An answer over --max-rows is cut and says so (KG-Truncated header, a
+    note in JSON, XML, Turtle); in CSV, TSV and JSON-LD, which have no room for the note, it
+    is refused (413) unless the request adds partial=true. Prints the URL on stdout, logs
+    requests on stderr; Ctrl-C stops it. Exits non-zero if the query workers cannot be
+    restarted, so that a supervisor can restart it.
 
     By default rdflib answers. With `kg --store oxigraph:PATH serve` pyoxigraph does, from a
     checkpoint of that store taken at start-up (curated facts, what `kg load` added, its named
@@ -142,6 +182,10 @@ def serve(
         workers=workers,
         memory_mb=memory_mb,
         io_timeout=io_timeout,
+        max_connections=max_connections,
+        max_client_connections=max_client_connections,
+        max_client_requests=max_client_requests,
+        allow_hosts=allow_hosts,
         cors=cors,
         log=None if quiet else (lambda line: click.echo(line, err=True)),
     )
@@ -156,9 +200,18 @@ def serve(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    pool = server.pool
+    network = (
+        f"query workers without network ({pool.isolation})"
+        if pool.isolated
+        else f"query workers WITH network access: {pool.isolation}; only an audit hook and the "
+        "query policy keep queries from connecting out"
+    )
+    names = ", ".join(sorted(config.host_names()))
     click.echo(server.url)
     click.echo(
-        f"serving {server.url} (SPARQL endpoint {server.url}sparql; {engine}); Ctrl-C stops",
+        f"serving {server.url} (SPARQL endpoint {server.url}sparql; {engine}; {network}; "
+        f"answering Host {names}); Ctrl-C stops",
         err=True,
     )
     try:
@@ -168,6 +221,8 @@ def serve(
     finally:
         server.server_close()
         _remove_snapshot(snapshot)
+    if server.fatal is not None:
+        raise KGError(f"kg serve stopped: {server.fatal}")
 
 
 def _remove_snapshot(snapshot: Path | None) -> None:

@@ -35,6 +35,7 @@ from kg.errors import ExportError, UnknownTermError
 from kg.export.build import register
 from kg.facts.load import LoadedGraph
 from kg.sparql.terms import TurtleTerms, ntriples
+from kg.tables import FORMULA_STARTS, spreadsheet_safe
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -494,24 +495,6 @@ def _gexf_values(data: dict, names: list[str]) -> list[str]:
         if data.get(name)
     ]
     return ["        <attvalues>", *values, "        </attvalues>"] if values else []
-
-
-#: First characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection list).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def spreadsheet_safe(cell: object) -> str:
-    """``cell`` as text a spreadsheet shows rather than runs: a value that would start a
-    formula (``=HYPERLINK(…)`` in a label from an imported file) gets a leading apostrophe,
-    which spreadsheets hide and treat as "this is text". Plain numbers are left alone."""
-    text = "" if cell is None else str(cell)
-    # Apostrophes already in front count as part of the value ("'=x" becomes "''=x"), so
-    # removing one apostrophe where the rest would be a formula gives the value back exactly.
-    rest = text.lstrip("'")
-    if rest.startswith(FORMULA_STARTS) and not _NUMBER.match(rest):
-        return "'" + text
-    return text
 
 
 def _csv(header: tuple[str, ...], rows: Iterable[Iterable[str]]) -> bytes:

@@ -4,22 +4,34 @@ Neither rdflib nor pyoxigraph can interrupt a query from another thread, so each
 query runs in a worker process; when it overruns its deadline the worker is killed and replaced.
 
 Forking from the threaded HTTP server could deadlock a child (a lock held by another thread at
-the moment of the fork stays held forever), so the pool first forks a single-threaded *zygote*
-that holds the served graph and does nothing but fork workers on request. A new worker is thus
-ready in milliseconds, shares the graph's memory copy-on-write, and never inherits a lock.
+the moment of the fork stays held forever), so before the server starts any thread the pool
+forks a single-threaded *nursery* that holds the served graph. The nursery forks a *zygote*,
+which does nothing but fork workers on request: a new worker is ready in milliseconds, shares
+the graph's memory copy-on-write, and never inherits a lock. Should the zygote die (killed, or
+picked by the kernel's OOM killer), the pool asks the nursery for a new one; should the nursery
+die too, the pool reports it (``on_fatal``) so the server can exit non-zero rather than answer
+503 forever.
+
+The nursery moves itself into a network namespace of its own (``unshare(CLONE_NEWNET)``, or
+with a user namespace when not privileged), which every zygote and worker inherits: it has no
+interface but a loopback that is down, so no query can reach any host, whatever native code
+tries (pyoxigraph would run ``SERVICE`` itself; the policy refuses it first). Where no namespace
+can be made, :attr:`WorkerPool.isolation` says so and only the audit hook below remains.
 
 Each worker:
 
 * caps its address space (``RLIMIT_AS``): a query that needs more memory fails with a 503, not
   the machine; and its CPU time per query (``RLIMIT_CPU``), a backstop should the server die;
-* cannot open network connections: an audit hook refuses ``socket.connect`` and DNS look-ups,
-  whatever rdflib might try (``SERVICE`` and ``FROM`` are refused before evaluation anyway);
+* cannot open network connections: besides the namespace, an audit hook refuses Python's
+  ``socket.connect`` and DNS look-ups (it also covers Unix sockets, which a namespace does not);
 * dies with its parent (``PR_SET_PDEATHSIG``), so nothing outlives the server.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
 import queue
 import signal
@@ -29,12 +41,16 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from kg.serve.protocol import Job, Reply, Served, execute
 
-__all__ = ["PoolStats", "WorkerPool"]
+__all__ = ["PoolBroken", "PoolStats", "WorkerPool", "isolate_network"]
+
+_CLONE_NEWNET = 0x40000000
+_CLONE_NEWUSER = 0x10000000
 
 _NETWORK_EVENTS = frozenset(
     {
@@ -51,12 +67,18 @@ _NETWORK_EVENTS = frozenset(
 
 @dataclass(frozen=True)
 class PoolStats:
-    """Counters for logs and tests: workers started, killed at the deadline, found dead."""
+    """Counters for logs and tests: workers started, killed at the deadline, found dead;
+    zygotes started after the first one died."""
 
     size: int
     spawned: int
     timeouts: int
     deaths: int
+    zygote_restarts: int = 0
+
+
+class PoolBroken(RuntimeError):
+    """The pool can start no more workers (its nursery has gone)."""
 
 
 @dataclass
@@ -75,6 +97,37 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+
+
+def _unshare(flags: int) -> None:
+    if hasattr(os, "unshare"):  # Python 3.12+
+        os.unshare(flags)
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(ctypes.c_int(flags)) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def isolate_network() -> tuple[bool, str]:
+    """Move this (single-threaded) process into a network namespace of its own.
+
+    ``(True, how)`` when done; ``(False, why not)`` otherwise, and the process is unchanged.
+    """
+    if not sys.platform.startswith("linux"):
+        return False, f"no network namespaces on {sys.platform}"
+    try:
+        _unshare(_CLONE_NEWNET)
+        return True, "own network namespace"
+    except (OSError, AttributeError) as exc:
+        first = exc
+    try:
+        # Unprivileged: a user namespace grants the right to make a network namespace.
+        _unshare(_CLONE_NEWUSER | _CLONE_NEWNET)
+        return True, "own user and network namespace"
+    except (OSError, AttributeError):
+        reason = errno.errorcode.get(getattr(first, "errno", 0) or 0, str(first))
+        return False, f"cannot create a network namespace ({reason})"
 
 
 def _forbid_network() -> None:
@@ -179,10 +232,7 @@ def _worker_main(fd: int, served: Served, memory_mb: int, cpu_seconds: float) ->
 
 
 def _zygote_main(control: socket.socket, served: Served, memory_mb: int, cpu: float) -> None:
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     _die_with_parent()
-    _warm_up()
     while True:
         try:
             message, fds, _flags, _address = socket.recv_fds(control, 16, 1)
@@ -206,6 +256,36 @@ def _zygote_main(control: socket.socket, served: Served, memory_mb: int, cpu: fl
         control.sendall(struct.pack("!q", pid))
 
 
+def _nursery_main(control: socket.socket, served: Served, memory_mb: int, cpu: float) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # zygotes and workers are reaped automatically
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    _die_with_parent()
+    isolated, how = isolate_network()
+    report = f"{'1' if isolated else '0'}{how}".encode()
+    control.sendall(struct.pack("!q", len(report)) + report)
+    _warm_up()
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(control, 16, 1)
+        except OSError:
+            break
+        if not message:
+            break  # the server has gone
+        if not fds:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                _zygote_main(socket.socket(fileno=fds[0]), served, memory_mb, cpu)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+        control.sendall(struct.pack("!q", pid))
+
+
 def _recv_exact(sock: socket.socket, size: int) -> bytes:
     data = b""
     while len(data) < size:
@@ -221,6 +301,7 @@ class WorkerPool:
 
     Call :meth:`start` before the process starts any thread (it forks), and :meth:`close` when
     done. ``memory_mb`` caps each worker's extra address space; 0 disables the cap.
+    ``on_fatal(message)`` is called (from a pool thread) if no worker can be started any more.
     """
 
     def __init__(
@@ -230,6 +311,7 @@ class WorkerPool:
         size: int = 2,
         timeout: float = 10.0,
         memory_mb: int = 1024,
+        on_fatal: Callable[[str], None] | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("a worker pool needs at least one worker")
@@ -237,11 +319,17 @@ class WorkerPool:
         self.size = size
         self.timeout = timeout
         self.memory_mb = memory_mb
+        self.on_fatal = on_fatal
+        #: Whether the workers are in a network namespace of their own, and how (or why not).
+        self.isolated = False
+        self.isolation = "not started"
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._spawn_lock = threading.Lock()
+        self._nursery: socket.socket | None = None
+        self._nursery_pid: int | None = None
         self._control: socket.socket | None = None
         self._zygote_pid: int | None = None
-        self._spawned = self._timeouts = self._deaths = 0
+        self._spawned = self._timeouts = self._deaths = self._restarts = 0
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -255,16 +343,27 @@ class WorkerPool:
         if pid == 0:
             try:
                 ours.close()
-                _zygote_main(theirs, served, self.memory_mb, self.timeout + 5.0)
+                _nursery_main(theirs, served, self.memory_mb, self.timeout + 5.0)
             except BaseException:
                 traceback.print_exc()
             finally:
                 os._exit(0)
         theirs.close()
-        self._control, self._zygote_pid = ours, pid
+        self._nursery, self._nursery_pid = ours, pid
         self._served = None  # the server process never evaluates a query itself
-        for _ in range(self.size):
-            self._idle.put(self._spawn())
+        try:
+            size = struct.unpack("!q", _recv_exact(ours, 8))[0]
+            report = _recv_exact(ours, size).decode()
+            self.isolated, self.isolation = report[:1] == "1", report[1:]
+            with self._spawn_lock:
+                self._new_zygote()
+            for _ in range(self.size):
+                self._idle.put(self._spawn())
+        except BaseException:
+            self.close()
+            raise
+        if hasattr(os, "pidfd_open"):  # elsewhere a dead zygote is found when next asked
+            threading.Thread(target=self._watch, name="kg-pool-watch", daemon=True).start()
         return self
 
     def close(self) -> None:
@@ -276,12 +375,16 @@ class WorkerPool:
                 self._kill(self._idle.get_nowait())
             except queue.Empty:
                 break
-        if self._control is not None:
-            self._control.close()
-        if self._zygote_pid is not None:
+        for sock in (self._control, self._nursery):
+            if sock is not None:
+                sock.close()
+        if self._zygote_pid is not None:  # not our child: the nursery reaps it
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self._zygote_pid, signal.SIGKILL)
+        if self._nursery_pid is not None:
             try:
-                os.kill(self._zygote_pid, signal.SIGTERM)
-                os.waitpid(self._zygote_pid, 0)
+                os.kill(self._nursery_pid, signal.SIGTERM)
+                os.waitpid(self._nursery_pid, 0)
             except (ProcessLookupError, ChildProcessError):
                 pass
 
@@ -293,20 +396,70 @@ class WorkerPool:
 
     @property
     def stats(self) -> PoolStats:
-        return PoolStats(self.size, self._spawned, self._timeouts, self._deaths)
+        return PoolStats(self.size, self._spawned, self._timeouts, self._deaths, self._restarts)
+
+    @property
+    def zygote_pid(self) -> int | None:
+        """The process that forks the workers (for logs and tests)."""
+        return self._zygote_pid
 
     # -- workers -------------------------------------------------------------------------------
 
-    def _spawn(self) -> _Worker:
+    def _new_zygote(self) -> None:
+        """Have the nursery fork a zygote (with ``_spawn_lock`` held); PoolBroken if it cannot."""
+        if self._nursery is None:
+            raise RuntimeError("pool not started")
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        ours, theirs = socket.socketpair()
+        try:
+            socket.send_fds(self._nursery, [b"z"], [theirs.fileno()])
+            pid = struct.unpack("!q", _recv_exact(self._nursery, 8))[0]
+        except OSError as exc:
+            ours.close()
+            raise PoolBroken(
+                f"the query-worker nursery (pid {self._nursery_pid}) has exited: {exc}"
+            ) from None
+        finally:
+            theirs.close()
+        self._control, self._zygote_pid = ours, pid
+
+    def _ask_zygote(self) -> tuple[socket.socket, int]:
         if self._control is None:
+            raise OSError("no zygote")
+        ours, theirs = socket.socketpair()
+        try:
+            socket.send_fds(self._control, [b"w"], [theirs.fileno()])
+            pid = struct.unpack("!q", _recv_exact(self._control, 8))[0]
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        return ours, pid
+
+    def _spawn(self) -> _Worker:
+        if self._nursery is None:
             raise RuntimeError("pool not started")
         with self._spawn_lock:
-            ours, theirs = socket.socketpair()
+            if self._closed:
+                raise RuntimeError("pool closed")
+            if self._control is None:  # a restart failed before
+                self._new_zygote()
             try:
-                socket.send_fds(self._control, [b"w"], [theirs.fileno()])
-            finally:
-                theirs.close()
-            pid = struct.unpack("!q", _recv_exact(self._control, 8))[0]
+                ours, pid = self._ask_zygote()
+            except OSError:
+                # The zygote has gone (and its workers with it): start another one.
+                self._restarts += 1
+                print(
+                    f"kg serve: the query-worker zygote (pid {self._zygote_pid}) exited; "
+                    "starting a new one",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self._new_zygote()
+                ours, pid = self._ask_zygote()
             self._spawned += 1
         pidfd = None
         if hasattr(os, "pidfd_open"):
@@ -340,9 +493,79 @@ class WorkerPool:
     def _respawn(self) -> None:
         try:
             self._idle.put(self._spawn())
+        except PoolBroken as exc:
+            self._fail(str(exc))
         except (OSError, RuntimeError) as exc:
             if not self._closed:
-                print(f"kg serve: cannot start a query worker: {exc}", file=sys.stderr)
+                print(f"kg serve: cannot start a query worker: {exc}", file=sys.stderr, flush=True)
+
+    def _fail(self, reason: str) -> None:
+        if self._closed:
+            return
+        message = f"{reason}; no query worker can be started"
+        if self.on_fatal is not None:
+            self.on_fatal(message)
+        else:
+            print(f"kg serve: {message}", file=sys.stderr, flush=True)
+
+    def _watch(self) -> None:
+        """Notice at once when the zygote or the nursery exits (a pidfd becomes readable):
+        start a new zygote and replace the workers that died with it, or report the pool
+        broken. Without this, a dead zygote would only be found by the next query."""
+        import select
+
+        try:
+            nursery = os.pidfd_open(self._nursery_pid)
+        except OSError:
+            return
+        zygote_pid, zygote = None, None
+        try:
+            while not self._closed:
+                if zygote_pid != self._zygote_pid:
+                    if zygote is not None:
+                        os.close(zygote)
+                    zygote_pid, zygote = self._zygote_pid, None
+                    with contextlib.suppress(OSError):
+                        zygote = os.pidfd_open(zygote_pid)
+                watched = [nursery] + ([zygote] if zygote is not None else [])
+                ready, _, _ = select.select(watched, [], [], 1.0)
+                if self._closed:
+                    break
+                if nursery in ready:
+                    self._fail(f"the query-worker nursery (pid {self._nursery_pid}) has exited")
+                    break
+                if zygote is None or zygote in ready:
+                    self._zygote_died(zygote_pid)
+        finally:
+            os.close(nursery)
+            if zygote is not None:
+                os.close(zygote)
+
+    def _zygote_died(self, pid: int | None) -> None:
+        try:
+            with self._spawn_lock:
+                if self._closed or pid != self._zygote_pid:
+                    return  # closing, or already replaced by _spawn
+                self._restarts += 1
+                print(
+                    f"kg serve: the query-worker zygote (pid {pid}) exited; starting a new one",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self._new_zygote()
+        except PoolBroken as exc:
+            self._fail(str(exc))
+            return
+        # Its workers died with it (PR_SET_PDEATHSIG): replace the idle ones now.
+        idle = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        for worker in idle:
+            self._deaths += 1
+            self._replace(worker)
 
     # -- queries -------------------------------------------------------------------------------
 

@@ -12,7 +12,11 @@ and write the same bytes. What is added here is what only an endpoint needs:
 * content negotiation over ``Accept`` (or an explicit ``format``);
 * the protocol's dataset parameters (``default-graph-uri``, ``named-graph-uri``), resolved
   among the graphs this endpoint holds and never fetched: a graph it does not hold is refused;
-* an explicit row cap: at most ``max_rows`` solutions (or triples), and a response that says so.
+* an explicit row cap: at most ``max_rows`` solutions (or triples), and a response that says so:
+  the ``KG-Truncated`` header, and a note in the body of every format with room for one (JSON,
+  XML, Turtle, N-Triples, RDF/XML). CSV, TSV and JSON-LD have no such room, and a client (pandas,
+  a spreadsheet) would take the cut answer for the whole one, so a cut answer in those formats
+  is refused (413) unless the request asks for it with ``partial=true``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ __all__ = [
     "GRAPH_MEDIA_TYPES",
     "SOLUTION_MEDIA_TYPES",
     "Job",
+    "UNMARKED_FORMATS",
     "Refusal",
     "Reply",
     "Served",
@@ -85,6 +90,8 @@ _FORMAT_NAMES = {
     "rdfxml": ("rdfxml",),
     "rdf+xml": ("rdfxml",),
 }
+#: Formats whose body has no room for a "truncated" note (see the module doc).
+UNMARKED_FORMATS = frozenset({"csv", "tsv", "jsonld"})
 READ_ONLY = "updates are refused: this endpoint is read-only (edit facts/*.ttl and rebuild)"
 _DATASET_CACHE_SIZE = 4
 
@@ -108,6 +115,7 @@ class Job:
     accept: str = ""
     formats: tuple[str, ...] = ()  # explicit format parameters; they win over ``accept``
     max_rows: int = 10_000
+    partial: bool = False  # a cut answer is wanted even in a format that cannot say it was cut
 
 
 @dataclass(frozen=True)
@@ -338,6 +346,8 @@ def execute(served: Served, job: Job) -> Reply:
             raise Refusal(403, READ_ONLY) from None
         fmt, media = negotiate(checked.kind, job.accept, job.formats)
         result = served.answer(checked, job)
+        if result.truncated and fmt in UNMARKED_FORMATS and not job.partial:
+            return _refuse_cut(fmt, job.max_rows)
         body = result.serialize(fmt)
     except Refusal as refusal:
         return Reply.error(refusal.status, refusal.message)
@@ -351,6 +361,17 @@ def execute(served: Served, job: Job) -> Reply:
     if result.truncated:
         headers = (("KG-Truncated", "true"), ("KG-Max-Rows", str(job.max_rows)))
     return Reply(200, f"{media}; charset=utf-8", body, headers)
+
+
+def _refuse_cut(fmt: str, max_rows: int) -> Reply:
+    name = {"csv": "CSV", "tsv": "TSV", "jsonld": "JSON-LD"}[fmt]
+    reply = Reply.error(
+        413,
+        f"the answer has more than {max_rows} results, this endpoint's cap, and {name} cannot "
+        f"say it was cut: add LIMIT {max_rows} or less, send partial=true to get the first "
+        f"{max_rows} anyway, or ask for SPARQL JSON/XML or Turtle, which mark the cut",
+    )
+    return Reply(reply.status, reply.content_type, reply.body, (("KG-Max-Rows", str(max_rows)),))
 
 
 def read_named_graphs(path: Path) -> Dataset:

@@ -30,7 +30,7 @@ from typing import Any
 
 from kg.errors import QueryError
 from kg.sparql.terms import PREFIXES, TurtleTerms, is_numeric, ntriples, parts, term_text
-from kg.tables import format_table
+from kg.tables import format_table, spreadsheet_safe
 
 __all__ = [
     "FORMATS",
@@ -203,8 +203,13 @@ class Result:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def serialize(self, fmt: str = "table") -> bytes:
-        """The answer in ``fmt`` (see the module doc), UTF-8."""
+    def serialize(self, fmt: str = "table", *, spreadsheet_safe: bool = False) -> bytes:
+        """The answer in ``fmt`` (see the module doc), UTF-8.
+
+        ``spreadsheet_safe``: in CSV, a cell a spreadsheet would run as a formula gets a
+        leading apostrophe, as in the CSV exports (:func:`kg.tables.spreadsheet_safe`).
+        For files people open, not for the SPARQL protocol, whose clients want the values.
+        """
         fmt = _canonical(fmt)
         if fmt not in FORMATS:
             raise QueryError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -213,6 +218,8 @@ class Result:
             raise QueryError(
                 f"format {fmt} does not fit a {self.kind} query; use one of {', '.join(allowed)}"
             )
+        if fmt == "csv" and spreadsheet_safe:
+            return _csv(self, safe=True)
         writer = _WRITERS[fmt]
         return writer(self)
 
@@ -276,21 +283,23 @@ def _json(result: Result) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def _csv_cell(term: Any) -> str:
+def _csv_cell(term: Any, safe: bool = False) -> str:
     if term is None:
         return ""
     p = parts(term)
     text = f"_:{p.value}" if p.kind == "bnode" else p.value
+    if safe:
+        text = spreadsheet_safe(text)
     if any(c in text for c in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text
 
 
-def _csv(result: Result) -> bytes:
+def _csv(result: Result, safe: bool = False) -> bytes:
     if result.kind == "ASK":
         return b"true\r\n" if result.boolean else b"false\r\n"
     lines = [",".join(result.variables)]
-    lines.extend(",".join(_csv_cell(t) for t in row) for row in result.native_rows)
+    lines.extend(",".join(_csv_cell(t, safe) for t in row) for row in result.native_rows)
     return ("\r\n".join(lines) + "\r\n").encode()
 
 

@@ -96,6 +96,17 @@ def test_csv_parses_with_csv_module():
     assert [f"{KG}huawei", f"{KG}pytorch-foundation"] in rows
 
 
+def test_csv_is_spreadsheet_safe():
+    """Cells a spreadsheet would run as formulas get the CSV exports' leading apostrophe;
+    numbers and plain text stay as they are (read back with the csv module)."""
+    values = ['=HYPERLINK("http://x.example","y")', "@SUM(A1)", "+cmd", "'=x", "-3", "plain"]
+    literals = " ".join(json.dumps(v) for v in values)
+    query = f"SELECT ?v WHERE {{ VALUES ?v {{ {literals} }} }}"
+    rows = list(csv.reader(io.StringIO(ok(kg(query, "--format", "csv")), newline="")))
+    cells = sorted(row[0] for row in rows[1:])
+    assert cells == sorted(["'" + values[0], "'@SUM(A1)", "'+cmd", "''=x", "-3", "plain"]), cells
+
+
 def test_tsv_and_json_parse_with_pyoxigraph():
     query = "SELECT ?s ?l WHERE { ?s rdfs:label ?l } ORDER BY ?s ?l"
     for fmt, kind in (("tsv", pyoxigraph.QueryResultsFormat.TSV), ("json", None)):
