@@ -1042,6 +1042,8 @@ def prepare_epoch_import(project: Any, file: Path, *, out: Path | None = None) -
     from kg.importers.turtle import render_turtle
 
     target = out or project.facts_dir / "imported" / "epoch.ttl"
+    if out is None:
+        project.check_writable("kg import epoch", target)
     curated = load_curated(project, exclude=target)
     result = import_epoch(file, curated.facts, display=file.name)
     report = result.report
