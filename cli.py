@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from kg.cli.common import CONTEXT_SETTINGS, App, KGGroup, StoreSpecType
-from kg.project import Project, default_project
+from kg.project import discover_project
 
 __all__ = ["cli", "main"]
 
@@ -22,6 +22,7 @@ __all__ = ["cli", "main"]
 #: Command name -> the kg.cli module defining it. A command's module is imported only when that
 #: command runs (or `kg --help` lists them all), so `kg query` does not pay for the others.
 COMMANDS = {
+    "init": "workspace",
     "validate": "facts",
     "build": "facts",
     "query": "explore",
@@ -44,7 +45,8 @@ COMMANDS = {
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="KG_ROOT",
-    help="Project directory holding ontology/, facts/ and exports/ (default: this checkout).",
+    help="Project or workspace directory (default: the nearest one with a kg.toml, from the "
+    "current directory up; else the installed graph, read-only).",
 )
 @click.option(
     "--facts",
@@ -71,6 +73,7 @@ def cli(ctx: click.Context, root: Path | None, facts_dir: Path | None, store_spe
 
     \b
     Start with:
+      kg init DIR              make a workspace: your facts over the installed graph
       kg build                 validate and write every export to exports/
       kg validate              list problems in facts/, one per line
       kg ask                   list the competency questions; kg ask NAME runs one
@@ -79,8 +82,7 @@ def cli(ctx: click.Context, root: Path | None, facts_dir: Path | None, store_spe
     from kg.config import read_config
     from kg.store.spec import parse_spec
 
-    base = default_project()
-    project = Project.at(root or base.root, facts_dir or (None if root else base.facts_dir))
+    project = discover_project(root, facts_dir)
     if store_spec is None:  # --store and $KG_STORE win over the project's kg.toml
         store_spec = read_config(project.root).store
     ctx.obj = App(project=project, store=parse_spec(store_spec))

@@ -231,5 +231,5 @@ def open_graph_api(
     """The graph of the project at ``root`` (default: the current project), on ``store``."""
     from kg.store import open_graph
 
-    project = Project.at(root) if root is not None else default_project()
+    project = Project.open(root) if root is not None else default_project()
     return Graph(open_graph(project, store, infer=infer), project)

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import InputError, ParseError
+from kg.project import CONFIG_FILE
 from kg.store.spec import StoreSpec, parse_spec
 
 __all__ = ["CONFIG_FILE", "ProjectConfig", "read_config"]
 
-CONFIG_FILE = "kg.toml"
 _KEYS = {"store": "memory, oxigraph or oxigraph:PATH, a path relative to the project root"}
 
 

@@ -66,6 +66,8 @@ def build(app: App, out_dir: Path | None, check: bool) -> None:
     from kg.export.build import build_exports
 
     project = app.project
+    if out_dir is None:
+        project.check_writable("kg build", project.exports_dir)
     result = build_exports(
         project,
         out_dir or project.exports_dir,

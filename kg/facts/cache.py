@@ -15,7 +15,8 @@ Cached loads do **not** validate. Validation (SHACL and the integrity rules) is 
 and ``kg validate`` are for; queries answer over whatever parses, which is also what you want
 while fixing a fact. A syntax error still stops a cold load with ``file:line``.
 
-Where: ``$KG_CACHE_DIR`` if set, else ``ROOT/.kg-cache/``; if that cannot be written, the
+Where: ``$KG_CACHE_DIR`` if set, else ``ROOT/.kg-cache/`` of a project or workspace (never
+for the installed graph, which is not written: see :mod:`kg.project`); otherwise the
 user cache (``$XDG_CACHE_HOME/aichip-kg``, default ``~/.cache/aichip-kg``); if neither can, the
 graph is simply rebuilt each time. Files are written atomically (``kg.write``); one that is
 corrupt, truncated or written by another version is ignored and rebuilt. Pickle, like a
@@ -55,6 +56,7 @@ _MAGIC = b"aichip-kg-cache\n"
 _CODE_FILES = ("load.py", "cache.py")
 #: The closure's own code: a change in its rules invalidates cached closures, not plain graphs.
 _INFER_CODE_FILES = ("infer.py",)
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,8 @@ def cache_dir(project: Project | None = None) -> Path | None:
     if explicit:
         return Path(explicit) if _writable(Path(explicit)) else None
     local = project.root / ".kg-cache"
-    if _writable(local):
+    # The installed graph is read-only: its cache goes to the user cache, never beside it.
+    if project.writable and not local.is_relative_to(_PACKAGE_DIR) and _writable(local):
         return local
     xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     user = Path(xdg) / "aichip-kg"

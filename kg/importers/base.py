@@ -51,10 +51,10 @@ def load_curated(project: Project, exclude: Path | None = None) -> CuratedFacts:
     facts = Graph()
     index = SourceIndex()
     skip = exclude.resolve() if exclude is not None else None
-    imported = (project.facts_dir / IMPORTED_DIR).resolve()
+    imported = [(directory / IMPORTED_DIR).resolve() for directory in project.facts_dirs]
     for path in project.facts_files():
         resolved = path.resolve()
-        if resolved == skip or resolved.is_relative_to(imported):
+        if resolved == skip or any(resolved.is_relative_to(d) for d in imported):
             continue
         display = project.display(path)
         parse_turtle_file(path, display, facts)

@@ -522,6 +522,8 @@ def run_epoch_import(
     from kg.write import write_atomic
 
     target = out or project.facts_dir / "imported" / "epoch.ttl"
+    if out is None:
+        project.check_writable("kg import epoch", target)
     curated = load_curated(project, exclude=target)
     plan = plan_epoch(file, curated.facts, display=file.name, allow_empty=allow_empty)
     report = plan.report
