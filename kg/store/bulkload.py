@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from kg.errors import InputError, KGError, ParseError
+from kg.errors import InputError, KGError, ParseError, disk_error
+from kg.faults import point
 from kg.store.base import Store
 from kg.store.oxigraph import OxigraphStore
 
@@ -375,55 +376,35 @@ def load_files(
     )
 
 
+def _entry(source: _Source, report: FileReport | None) -> dict:
+    entry = {"file": str(source.path.resolve()), "format": source.format}
+    entry["triples"] = report.triples if report else None
+    if report is not None:
+        entry["skipped_lines"] = len(report.bad_lines)
+    return entry
+
+
 def _load_all(store: Store, sources: list[_Source], reports: list[FileReport], tick) -> None:
-    persistent = isinstance(store, OxigraphStore) and store.path is not None
-    names = [s.display for s in sources]
-    if persistent:
-        store.update_manifest(incomplete={"files": names})
-    guard = store.loading() if isinstance(store, OxigraphStore) else _nothing()
-    with guard:
+    names = [str(s.path.resolve()) for s in sources]
+    entries = [_entry(s, r) for s, r in zip(sources, reports, strict=True)]
+    if not isinstance(store, OxigraphStore):
         for source, report in zip(sources, reports, strict=True):
-            skip = [b.line for b in report.bad_lines]
-            _load_one(store, source, skip, tick)
-    if persistent:
-        store.update_manifest(incomplete=None)
+            _load_one(store, source, [b.line for b in report.bad_lines], tick)
+        return
+    with store.load_transaction(names, entries), store.loading():
         for source, report in zip(sources, reports, strict=True):
-            store.record_load(
-                {
-                    "file": str(source.path.resolve()),
-                    "format": source.format,
-                    "triples": report.triples,
-                    "skipped_lines": len(report.bad_lines),
-                }
-            )
+            _load_one(store, source, [b.line for b in report.bad_lines], tick)
+            point("load-file-done", store.path)
 
 
 def _load_into_empty(store: OxigraphStore, sources: list[_Source], tick) -> list[FileReport]:
     """Bulk-load straight into an empty on-disk store; on any error, empty it again."""
-    names = [s.display for s in sources]
-    store.update_manifest(incomplete={"files": names, "was_empty": True})
-    try:
+    names = [str(s.path.resolve()) for s in sources]
+    with store.load_transaction(names, [_entry(s, None) for s in sources]):
         for source in sources:
             _load_one(store, source, None, tick)
-    except BaseException:
-        store.ox.clear()
-        store.update_manifest(incomplete=None)
-        raise
-    store.update_manifest(incomplete=None)
-    reports = [FileReport(s.display, s.format, None) for s in sources]
-    for source in sources:
-        store.record_load(
-            {"file": str(source.path.resolve()), "format": source.format, "triples": None}
-        )
-    return reports
-
-
-class _nothing:  # noqa: N801 - a tiny null context manager
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+            point("load-file-done", store.path)
+    return [FileReport(s.display, s.format, None) for s in sources]
 
 
 def _load_one(
@@ -446,8 +427,22 @@ def _load_one(
         # Only reachable without the checking pass (a transactional in-memory load).
         line = _error_line(exc, source.format)
         raise ParseError(source.display, line, _message(exc, source.format, line)) from None
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except OSError as exc:
+        if _store_side(exc):
+            if bulk:  # the load's transaction undoes it and says so
+                raise
+            raise disk_error(exc, store.spec, "loading failed") from None
         raise KGError(f"{source.display}: loading failed: {exc}") from None
+    except (EOFError, lzma.LZMAError) as exc:
+        raise KGError(f"{source.display}: loading failed: {exc}") from None
+
+
+def _store_side(exc: OSError) -> bool:
+    """An error writing the store (RocksDB's, or a full disk), not one reading the input."""
+    import errno
+
+    text = str(exc)
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) or text.startswith("IO error")
 
 
 # -- parallel bulk loading ---------------------------------------------------------------------
