@@ -114,16 +114,18 @@ _HINTS = {
 }
 
 
-def disk_error(exc: OSError, path: object, doing: str = "cannot write", cls=KGError) -> KGError:
+def disk_error(
+    exc: OSError, path: object, doing: str = "cannot write", cls=KGError, *, name_file: bool = True
+) -> KGError:
     """A one-line error for a failed read or write of ``path``: what, where and what to do.
 
     pyoxigraph reports RocksDB failures as ``OSError`` without an errno, so the message is
-    looked at too."""
+    looked at too. ``name_file`` names the file the error names rather than ``path``."""
     code = exc.errno
     text = str(exc)
     if code is None and "No space left" in text:
         code = errno.ENOSPC
     reason = os.strerror(code) if code else text
-    where = exc.filename if code and exc.filename else path
+    where = exc.filename if name_file and code and exc.filename else path
     hint = _HINTS.get(code)
     return cls(f"{where}: {doing}: {reason}" + (f"; {hint}" if hint else ""))
