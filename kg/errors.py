@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 __all__ = [
     "KGError",
     "InputError",
@@ -13,6 +16,8 @@ __all__ = [
     "UnknownTermError",
     "ExportError",
     "RemoteError",
+    "StoreError",
+    "disk_error",
 ]
 
 
@@ -94,3 +99,33 @@ class ExportError(KGError):
 
 class RemoteError(KGError):
     """A remote SPARQL endpoint failed or answered something unusable."""
+
+
+class StoreError(KGError):
+    """An on-disk store cannot be used as it is (e.g. a load into it was interrupted)."""
+
+
+_HINTS = {
+    errno.ENOSPC: "free some space and retry",
+    errno.EDQUOT: "free some space and retry",
+    errno.EACCES: "check the permissions",
+    errno.EPERM: "check the permissions",
+    errno.EROFS: "the file system is read-only",
+}
+
+
+def disk_error(
+    exc: OSError, path: object, doing: str = "cannot write", cls=KGError, *, name_file: bool = True
+) -> KGError:
+    """A one-line error for a failed read or write of ``path``: what, where and what to do.
+
+    pyoxigraph reports RocksDB failures as ``OSError`` without an errno, so the message is
+    looked at too. ``name_file`` names the file the error names rather than ``path``."""
+    code = exc.errno
+    text = str(exc)
+    if code is None and "No space left" in text:
+        code = errno.ENOSPC
+    reason = os.strerror(code) if code else text
+    where = exc.filename if name_file and code and exc.filename else path
+    hint = _HINTS.get(code)
+    return cls(f"{where}: {doing}: {reason}" + (f"; {hint}" if hint else ""))

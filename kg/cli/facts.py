@@ -8,20 +8,33 @@ import click
 
 from kg.cli.common import (
     App,
+    echo_json,
     exit_with,
     pass_app,
 )
 
 
+def _problem_json(problem) -> dict:
+    return {
+        "location": problem.location,
+        "rule": problem.rule,
+        "term": problem.term,
+        "message": problem.message,
+    }
+
+
 @click.command()
 @click.option("--shacl/--no-shacl", default=True, help="Also run the SHACL shapes (default on).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print {ok, triples, problems: [...]} as JSON."
+)
 @pass_app
-def validate(app: App, shacl: bool) -> None:
+def validate(app: App, shacl: bool, as_json: bool) -> None:
     """Check facts against the SHACL shapes and the integrity rules.
 
     Prints one line per problem (FILE:LINE: TERM: [RULE] message) and exits 2 when there is
     any. Rules: syntax, shacl, undeclared-term, dangling-term, unsourced-relation,
-    unsourced-figure, share-over-100.
+    unsourced-figure, share-over-100, bad-iri (an IRI the exports cannot carry).
 
     \b
     Example:
@@ -30,6 +43,12 @@ def validate(app: App, shacl: bool) -> None:
     from kg.facts.validate import validate_project
 
     report = validate_project(app.project, shacl=shacl)
+    if as_json:
+        problems = [_problem_json(p) for p in report.problems]
+        echo_json({"ok": report.ok, "triples": report.triples, "problems": problems})
+        if report.problems:
+            exit_with(2)
+        return
     for problem in report.problems:
         click.echo(str(problem))
     if report.problems:
@@ -51,29 +70,60 @@ def validate(app: App, shacl: bool) -> None:
     is_flag=True,
     help="Write nothing; exit 1 naming the files whose committed copy is stale.",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print {ok, out_dir, files, stale, problems} as JSON (problems: validation's).",
+)
 @pass_app
-def build(app: App, out_dir: Path | None, check: bool) -> None:
+def build(app: App, out_dir: Path | None, check: bool, as_json: bool) -> None:
     """Load, validate and write every export (RDF, graph formats, HTML viewer).
 
     Stops before writing anything if validation finds a problem. Outputs are deterministic
-    and written atomically, so an interrupted build leaves the previous files intact.
+    and replace the previous set at once (written beside it, then swapped in), so an
+    interrupted build or a full disk leaves the previous files intact.
 
     \b
     Examples:
       kg build
       kg build --check        # in CI: are the committed exports up to date?
     """
+    from kg.errors import ValidationFailed
     from kg.export.build import build_exports
 
     project = app.project
     if out_dir is None:
         project.check_writable("kg build", project.exports_dir)
-    result = build_exports(
-        project,
-        out_dir or project.exports_dir,
-        check=check,
-        progress=lambda message: click.echo(message, err=True),
-    )
+    target = (out_dir or project.exports_dir).absolute()
+    try:
+        result = build_exports(
+            project,
+            target,
+            check=check,
+            progress=lambda message: click.echo(message, err=True),
+        )
+    except ValidationFailed as exc:
+        if not as_json:
+            raise
+        problems = [_problem_json(p) for p in exc.problems]
+        echo_json(
+            {"ok": False, "out_dir": str(target), "files": [], "stale": [], "problems": problems}
+        )
+        exit_with(exc.exit_code)
+    if as_json:
+        echo_json(
+            {
+                "ok": not result.stale,
+                "out_dir": str(target),
+                "files": list(result.files),
+                "stale": list(result.stale),
+                "problems": [],
+            }
+        )
+        if result.stale:
+            exit_with(1)
+        return
     if check:
         if result.stale:
             for name in result.stale:

@@ -1,4 +1,4 @@
-"""`kg load`: bulk-load RDF dumps into an on-disk store."""
+"""`kg load`: bulk-load RDF dumps into an on-disk store; `kg store check|repair`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 from kg.cli.common import (
     App,
     echo_json,
+    exit_with,
     pass_app,
 )
 
@@ -120,4 +121,78 @@ def load_command(
     )
 
 
-COMMANDS = [load_command]
+@click.group("store")
+def store_group() -> None:
+    """Check and repair an on-disk store (--store oxigraph:PATH).
+
+    A load into a store that holds data is all or nothing: it is rolled back when it fails,
+    and when kg is killed during it, every command refuses the store until `kg store repair`
+    rolls the load back.
+
+    \b
+    Examples:
+      kg --store oxigraph:big.store store check
+      kg --store oxigraph:big.store store repair
+    """
+
+
+@store_group.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@pass_app
+def store_check(app: App, as_json: bool) -> None:
+    """Report whether the store is consistent: no unfinished load, every curated triple
+    present; with counts. Exits 1 naming each problem and its fix. Changes nothing."""
+    from kg.store.repair import check_store
+
+    report = check_store(app.store, app.project)
+    _print_check(report, as_json)
+    if not report.ok:
+        exit_with(1)
+
+
+@store_group.command("repair")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print what was done, and the check, as JSON."
+)
+@pass_app
+def store_repair(app: App, as_json: bool) -> None:
+    """Roll back an unfinished load (or complete it when no snapshot is left), put missing
+    curated triples back, bring the curated graph up to date, remove leftover work files."""
+    from dataclasses import asdict
+
+    from kg.store.repair import repair_store
+
+    report = repair_store(app.store, app.project)
+    if as_json:
+        echo_json(asdict(report))
+    else:
+        for action in report.actions or ("nothing to repair",):
+            click.echo(f"{report.store}: {action}")
+        _print_check(report.check, False)
+    if not report.check.ok:
+        exit_with(1)
+
+
+def _print_check(report, as_json: bool) -> None:
+    if as_json:
+        from dataclasses import asdict
+
+        echo_json(asdict(report))
+        return
+    for problem in report.problems:
+        click.echo(f"{report.store}: problem: {problem}")
+    for note in report.notes:
+        click.echo(f"{report.store}: note: {note}")
+
+    def count(value) -> str:
+        return "?" if value is None else f"{value:,}"
+
+    state = "consistent" if report.ok else f"{len(report.problems)} problem(s)"
+    click.echo(
+        f"{report.store}: {state}; {count(report.triples)} triples in the default graph, "
+        f"{count(report.curated_triples)} curated ({count(report.curated_missing)} missing), "
+        f"{count(report.named_graphs)} named graphs, {report.loads} loads"
+    )
+
+
+COMMANDS = [load_command, store_group]

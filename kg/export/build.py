@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import ValidationFailed
+from kg.errors import ExportError, ValidationFailed, disk_error
 from kg.facts.load import LoadedGraph, load
 from kg.facts.validate import validate
 from kg.project import Project
-from kg.write import write_bytes_atomic
+from kg.write import write_set_atomic
 
 __all__ = [
     "BuildResult",
@@ -62,8 +62,8 @@ def build_exports(
 ) -> BuildResult:
     """Validate, then write (or with ``check`` compare) all exports under ``out_dir``.
 
-    Everything is rendered in memory before the first file is replaced, so a failure in any
-    exporter leaves every existing export untouched.
+    Everything is rendered in memory, then written as one set (:func:`kg.write.write_set_atomic`):
+    a failure in any exporter, a full disk or a kill leaves every existing export untouched.
     """
     progress("loading ontology and facts…")
     loaded = load(project)
@@ -80,7 +80,14 @@ def build_exports(
             if not (out_dir / name).is_file() or (out_dir / name).read_bytes() != data
         )
         return BuildResult(files=tuple(outputs), stale=stale)
-    for name, data in outputs.items():
-        write_bytes_atomic(out_dir / name, data)
-        progress(f"wrote {name}")
+    try:
+        write_set_atomic(out_dir, outputs, lambda name: progress(f"wrote {name}"))
+    except OSError as exc:
+        raise disk_error(
+            exc,
+            out_dir,
+            "cannot write the exports (the previous ones are unchanged)",
+            ExportError,
+            name_file=False,
+        ) from None
     return BuildResult(files=tuple(outputs), stale=())

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
+    "iri_problem",
     "CONTEXT_PATH",
     "FORMATS",
     "FORMULA_STARTS",
@@ -133,6 +134,19 @@ def _term_problem(term, xml: str | None) -> str | None:
     if xml and (bad := _NOT_XML.search(text)):
         return f"contains {_codepoint(bad.group())}, which XML cannot carry ({xml} is XML 1.0)"
     return None
+
+
+def iri_problem(iri: URIRef, *, predicate: bool = False) -> str | None:
+    """Why the N-Triples, Turtle or RDF/XML writer cannot carry ``iri`` (None if all can):
+    the validator's ``bad-iri`` rule asks this, so ``kg validate`` and ``kg build`` agree."""
+    problem = _term_problem(URIRef(iri), "RDF/XML")
+    if problem is None and predicate:
+        match = _XML_NAME_TAIL.search(str(iri))
+        if match is None:
+            problem = "as a predicate cannot be written in RDF/XML: it does not end in an XML name"
+        elif str(iri)[: match.start()] == str(RDF) and match.group() in _RDFXML_RESERVED:
+            problem = "as a predicate is reserved syntax in RDF/XML"
+    return problem
 
 
 def _term_key(term) -> tuple:

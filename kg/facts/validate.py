@@ -16,6 +16,7 @@ Rules (each problem names one):
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,6 +41,7 @@ RULES = (
     "unsourced-figure",
     "share-over-100",
     "likely-duplicate",
+    "bad-iri",
 )
 
 _PROPERTY_KINDS = (
@@ -51,6 +53,9 @@ _PROPERTY_KINDS = (
     OWL.TransitiveProperty,
 )
 _CLASS_KINDS = (OWL.Class, RDFS.Class)
+# An IRIREF as written in Turtle, and its \u/\U escapes.
+_IRIREF = re.compile(r"<((?:[^<>\\\s]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*)>")
+_UCHAR = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))")
 _RANK_ORDER = {AICHIP.Preferred: 0, AICHIP.Normal: 1}
 
 
@@ -118,6 +123,52 @@ class _Checker:
         self.problems.append(Problem(location or curie, rule, curie, message))
 
     # -- rules ---------------------------------------------------------------------------
+
+    def bad_iris(self) -> None:
+        """IRIs the exporters cannot write (Turtle can smuggle them in as ``\\u003c``)."""
+        from kg.export.formats import iri_problem
+
+        seen: set = set()
+        for triple in self.graph:
+            for position, term in enumerate(triple):
+                if isinstance(term, Literal) and term.datatype is not None:
+                    iri, predicate = URIRef(term.datatype), False
+                elif isinstance(term, URIRef):
+                    iri, predicate = term, position == 1
+                else:
+                    continue
+                if (iri, predicate) in seen:
+                    continue
+                seen.add((iri, predicate))
+                problem = iri_problem(iri, predicate=predicate)
+                if problem is not None:
+                    shown = f"<{iri}>".encode("unicode_escape").decode("ascii")
+                    where = self._iri_location(str(iri)) or shown
+                    self.problems.append(
+                        Problem(
+                            where,
+                            "bad-iri",
+                            shown,
+                            f"IRI {problem}; kg build would refuse it: percent-encode the "
+                            "character (e.g. %3C for <)",
+                        )
+                    )
+
+    def _iri_location(self, iri: str) -> str | None:
+        """``file:line`` of the first IRIREF in the facts or ontology that spells ``iri``."""
+        if not hasattr(self, "_iri_lines"):
+            self._iri_lines: dict[str, str] = {}
+            project = self.loaded.project
+            for path in (*project.ontology_files(), *project.facts_files()):
+                display = project.display(path)
+                text = path.read_text(encoding="utf-8", errors="replace")
+                for number, line in enumerate(text.splitlines(), start=1):
+                    for found in _IRIREF.finditer(line):
+                        decoded = _UCHAR.sub(
+                            lambda m: chr(int(m.group(1) or m.group(2), 16)), found.group(1)
+                        )
+                        self._iri_lines.setdefault(decoded, f"{display}:{number}")
+        return self._iri_lines.get(iri)
 
     def undeclared_terms(self) -> None:
         seen: set = set()
@@ -342,6 +393,7 @@ class _Checker:
 def validate(loaded: LoadedGraph, *, shacl: bool = True) -> ValidationReport:
     """Run every rule over an already loaded graph."""
     checker = _Checker(loaded)
+    checker.bad_iris()
     checker.undeclared_terms()
     checker.dangling_terms()
     checker.unsourced()

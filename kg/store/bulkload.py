@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from kg.errors import InputError, KGError, ParseError
+from kg.errors import InputError, KGError, ParseError, disk_error
+from kg.faults import point
 from kg.store.base import Store
 from kg.store.oxigraph import OxigraphStore
 
@@ -210,6 +211,11 @@ def _check_strict(source: _Source, tick: Callable[[int], None]) -> FileReport:
         try:
             for _ in ox.parse(stream, format=_ox_format(source.format), base_iri=source.base_iri):
                 count += 1
+        except MemoryError:
+            # A statement longer than pyoxigraph's stream buffer (16 MiB): line by line.
+            if source.format not in LINE_BASED:
+                raise _too_long(source) from None
+            return _check_lenient(source, lambda _n: None, strict=True)
         except SyntaxError as exc:
             line = _error_line(exc, source.format)
             raise ParseError(source.display, line, _message(exc, source.format, line)) from None
@@ -236,10 +242,62 @@ def _blocks(stream: IO[bytes]) -> Iterator[bytes]:
         rest = chunk[cut:]
 
 
-def _check_lenient(source: _Source, tick: Callable[[int], None]) -> FileReport:
-    """Parse block by block; at an error, note the line and go on after it."""
+def _too_long(source: _Source) -> InputError:
+    return InputError(
+        f"{source.display}: a statement is longer than pyoxigraph's 16 MiB stream buffer, "
+        f"which only N-Triples and N-Quads files can hold here; convert it to N-Triples"
+    )
+
+
+#: Lines longer than this are parsed on their own, with pyoxigraph's slice parser, which has
+#: no buffer limit (its stream parser stops at 16 MiB with a MemoryError).
+_LONG_LINE = 1 << 20
+
+
+def _count_statements(data: bytes, fmt, base_iri: str) -> int:
+    """Statements in ``data`` (whole lines of N-Triples/N-Quads), long lines included.
+    A SyntaxError's ``lineno`` counts lines of ``data``."""
     import pyoxigraph as ox
 
+    if len(data) < _LONG_LINE * 8:
+        return sum(1 for _ in ox.parse(data, format=fmt, base_iri=base_iri))
+    count = 0
+    group: list[bytes] = []
+    group_start = 1
+
+    def parse_group() -> int:
+        try:
+            return sum(1 for _ in ox.parse(b"".join(group), format=fmt, base_iri=base_iri))
+        except SyntaxError as exc:
+            exc.lineno = (exc.lineno or 1) + group_start - 1
+            raise
+
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):
+        if len(line) <= _LONG_LINE:
+            if not group:
+                group_start = number
+            group.append(line)
+            continue
+        if group:
+            count += parse_group()
+            group = []
+        scratch = ox.Store()
+        try:
+            scratch.bulk_load(line, format=fmt, base_iri=base_iri)
+        except SyntaxError as exc:
+            exc.lineno = (exc.lineno or 1) + number - 1
+            raise
+        count += len(scratch)  # one statement a line
+    if group:
+        count += parse_group()
+    return count
+
+
+def _check_lenient(
+    source: _Source, tick: Callable[[int], None], *, strict: bool = False
+) -> FileReport:
+    """Parse block by block; at an error, note the line and go on after it (``strict``:
+    raise :class:`ParseError` at the first)."""
     fmt = _ox_format(source.format)
     count = 0
     bad: list[BadLine] = []
@@ -251,23 +309,25 @@ def _check_lenient(source: _Source, tick: Callable[[int], None]) -> FileReport:
                 start, offset_line = 0, 0  # where the unparsed rest of the block begins
                 while start < len(block):
                     try:
-                        for _ in ox.parse(block[start:], format=fmt, base_iri=source.base_iri):
-                            count += 1
+                        count += _count_statements(block[start:], fmt, source.base_iri)
                         break
                     except SyntaxError as exc:
                         line = _error_line(exc, source.format)  # within block[start:]
                         number = first_line + offset_line + line - 1
+                        if strict:
+                            message = _message(exc, source.format, line)
+                            raise ParseError(source.display, number, message) from None
                         bad.append(
                             BadLine(source.display, number, _message(exc, source.format, line))
                         )
-                        # Skip to just after that line; parsing restarts there.
-                        position = start
+                        # Count the lines before the bad one (they parse), skip it, go on.
+                        position = bad_start = start
                         for _ in range(line):
+                            bad_start = position
                             nl = block.find(b"\n", position)
                             position = len(block) if nl < 0 else nl + 1
-                        # Triples before the bad line were counted when the parser yielded
-                        # them; re-parsing from the start would count them twice, so only the
-                        # part after the bad line is parsed again.
+                        if bad_start > start:
+                            count += _count_statements(block[start:bad_start], fmt, source.base_iri)
                         start, offset_line = position, offset_line + line
                 first_line += lines_in_block
         except (OSError, EOFError, lzma.LZMAError) as exc:
@@ -375,55 +435,35 @@ def load_files(
     )
 
 
+def _entry(source: _Source, report: FileReport | None) -> dict:
+    entry = {"file": str(source.path.resolve()), "format": source.format}
+    entry["triples"] = report.triples if report else None
+    if report is not None:
+        entry["skipped_lines"] = len(report.bad_lines)
+    return entry
+
+
 def _load_all(store: Store, sources: list[_Source], reports: list[FileReport], tick) -> None:
-    persistent = isinstance(store, OxigraphStore) and store.path is not None
-    names = [s.display for s in sources]
-    if persistent:
-        store.update_manifest(incomplete={"files": names})
-    guard = store.loading() if isinstance(store, OxigraphStore) else _nothing()
-    with guard:
+    names = [str(s.path.resolve()) for s in sources]
+    entries = [_entry(s, r) for s, r in zip(sources, reports, strict=True)]
+    if not isinstance(store, OxigraphStore):
         for source, report in zip(sources, reports, strict=True):
-            skip = [b.line for b in report.bad_lines]
-            _load_one(store, source, skip, tick)
-    if persistent:
-        store.update_manifest(incomplete=None)
+            _load_one(store, source, [b.line for b in report.bad_lines], tick)
+        return
+    with store.load_transaction(names, entries), store.loading():
         for source, report in zip(sources, reports, strict=True):
-            store.record_load(
-                {
-                    "file": str(source.path.resolve()),
-                    "format": source.format,
-                    "triples": report.triples,
-                    "skipped_lines": len(report.bad_lines),
-                }
-            )
+            _load_one(store, source, [b.line for b in report.bad_lines], tick)
+            point("load-file-done", store.path)
 
 
 def _load_into_empty(store: OxigraphStore, sources: list[_Source], tick) -> list[FileReport]:
     """Bulk-load straight into an empty on-disk store; on any error, empty it again."""
-    names = [s.display for s in sources]
-    store.update_manifest(incomplete={"files": names, "was_empty": True})
-    try:
+    names = [str(s.path.resolve()) for s in sources]
+    with store.load_transaction(names, [_entry(s, None) for s in sources]):
         for source in sources:
             _load_one(store, source, None, tick)
-    except BaseException:
-        store.ox.clear()
-        store.update_manifest(incomplete=None)
-        raise
-    store.update_manifest(incomplete=None)
-    reports = [FileReport(s.display, s.format, None) for s in sources]
-    for source in sources:
-        store.record_load(
-            {"file": str(source.path.resolve()), "format": source.format, "triples": None}
-        )
-    return reports
-
-
-class _nothing:  # noqa: N801 - a tiny null context manager
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+            point("load-file-done", store.path)
+    return [FileReport(s.display, s.format, None) for s in sources]
 
 
 def _load_one(
@@ -442,12 +482,28 @@ def _load_one(
                 _bulk_load_in_parallel(store, source, stream)
             else:
                 store.load_rdf(stream, source.format, base_iri=source.base_iri, bulk=bulk)
+    except MemoryError:
+        raise _too_long(source) from None
     except SyntaxError as exc:
         # Only reachable without the checking pass (a transactional in-memory load).
         line = _error_line(exc, source.format)
         raise ParseError(source.display, line, _message(exc, source.format, line)) from None
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except OSError as exc:
+        if _store_side(exc):
+            if bulk:  # the load's transaction undoes it and says so
+                raise
+            raise disk_error(exc, store.spec, "loading failed") from None
         raise KGError(f"{source.display}: loading failed: {exc}") from None
+    except (EOFError, lzma.LZMAError) as exc:
+        raise KGError(f"{source.display}: loading failed: {exc}") from None
+
+
+def _store_side(exc: OSError) -> bool:
+    """An error writing the store (RocksDB's, or a full disk), not one reading the input."""
+    import errno
+
+    text = str(exc)
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) or text.startswith("IO error")
 
 
 # -- parallel bulk loading ---------------------------------------------------------------------
@@ -462,8 +518,11 @@ class _Spill:
     buffer: IO[bytes]
     starts: list[tuple[int, int]] = field(default_factory=list)
     lines: int = 0
+    long_line: bool = False  # then it is loaded as bytes: the stream parser stops at 16 MiB
 
     def add(self, block: bytes, first_line: int, line_count: int) -> None:
+        if len(block) > _LONG_LINE and not self.long_line:
+            self.long_line = max(map(len, block.splitlines())) > _LONG_LINE
         self.starts.append((self.lines + 1, first_line))
         self.buffer.write(block if block.endswith(b"\n") else block + b"\n")
         self.lines += line_count
@@ -526,7 +585,8 @@ def _bulk_load_in_parallel(store: OxigraphStore, source: _Source, stream: IO[byt
             settle(future, lambda line, start=start: start + line - 1)
         if spill.lines and not errors:
             buffer.seek(0)
-            settle(pool.submit(load, buffer), spill.file_line)
+            spilled = buffer.read() if spill.long_line else buffer
+            settle(pool.submit(load, spilled), spill.file_line)
     if errors:
         line, message = min(errors)
         raise ParseError(source.display, line, message)

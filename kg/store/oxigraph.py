@@ -8,19 +8,32 @@ replace the curated triples without deleting loaded triples that happen to be eq
 :data:`~kg.store.base.CURATED_GRAPH` (a copy of the curated graph) and
 :data:`~kg.store.base.SHARED_GRAPH` (curated triples a loaded file also holds). N-Quads keep
 their named graphs, which queries reach with ``GRAPH``.
+
+A load into a store that holds something runs as a transaction
+(:meth:`OxigraphStore.load_transaction`): the database is first snapshotted into
+``oxigraph.before-load/`` (a RocksDB checkpoint: hard links, no copy) and the manifest marks the
+load ``incomplete``; the manifest write that records the finished load also clears the mark. A
+load that fails is rolled back to the snapshot at once; one that is killed leaves the mark, and
+every later open refuses the store with a one-line error until ``kg store repair``
+(:mod:`kg.store.repair`) rolls it back. A first load into an empty store is undone by emptying
+the store again, on the next open.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
+import os
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
-from kg.errors import InputError, KGError, QueryError
+from kg.errors import InputError, KGError, QueryError, StoreError, disk_error
+from kg.faults import point
 from kg.project import Project
 from kg.sparql.policy import QUERY_BASE, check_query, column_order, engine_error
 from kg.sparql.results import Result
@@ -28,16 +41,29 @@ from kg.sparql.terms import PREFIXES, XSD_STRING, bcp47_case
 from kg.store.base import CURATED_GRAPH, SHARED_GRAPH, Store, ox_format
 from kg.store.spec import StoreSpec
 
-__all__ = ["MANIFEST", "MANIFEST_FORMAT", "OxigraphStore", "ox_answer"]
+__all__ = ["BACKUP", "DATABASE", "MANIFEST", "MANIFEST_FORMAT", "OxigraphStore", "ox_answer"]
 
 MANIFEST = "kg-store.json"
 MANIFEST_FORMAT = 1
+DATABASE = "oxigraph"
+#: The snapshot a load into a non-empty store rolls back to.
+BACKUP = "oxigraph.before-load"
+#: Names of work directories (a snapshot being taken, a database being thrown away).
+TEMP_PREFIX = ".kg-tmp-"
+
+
+def repair_hint(spec: object) -> str:
+    return f"run `kg --store {spec} store repair`"
 
 
 class OxigraphStore(Store):
     """pyoxigraph, in memory (``path`` None) or in the directory ``path``; see the module doc."""
 
-    def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path | str | None = None, *, read_only: bool = False, repairing: bool = False
+    ) -> None:
+        """``repairing`` opens a store whose last load did not finish, as it is (for
+        :mod:`kg.store.repair`); otherwise such a store is refused with a :class:`StoreError`."""
         try:
             import pyoxigraph as ox
         except ImportError:
@@ -49,6 +75,7 @@ class OxigraphStore(Store):
         self.read_only = read_only
         self._manifest: dict[str, Any] = {"format": MANIFEST_FORMAT, "curated_key": None}
         self._manifest["loads"] = []
+        self.repairing = repairing
         if self.path is None:
             self.ox = ox.Store()
         else:
@@ -95,7 +122,20 @@ class OxigraphStore(Store):
                 raise InputError(f"{manifest_path}: written by another version of kg")
         elif self.read_only:
             raise InputError(f"{self.path}: no store here yet (load something into it first)")
-        database = self.path / "oxigraph"
+        interrupted = self._manifest.get("incomplete")
+        if interrupted and not self.repairing:
+            if interrupted.get("was_empty") and not self.read_only:
+                # A first load into this store died half-way: it held nothing before, so
+                # emptying it undoes exactly that load.
+                self._remove_database()
+                self._manifest["incomplete"] = None
+                self._save_manifest()
+            else:
+                raise StoreError(
+                    f"{self.spec}: a `kg load` into this store did not finish (it was "
+                    f"interrupted, or is still running); {repair_hint(self.spec)}"
+                )
+        database = self.path / DATABASE
         try:
             if self.read_only:
                 self.ox = ox.Store.read_only(str(database))
@@ -108,15 +148,149 @@ class OxigraphStore(Store):
                     f"{self.path}: the store is open in another kg process (for instance "
                     "kg serve); stop it or use another store"
                 ) from None
-            raise KGError(f"{self.path}: cannot open the store: {exc}") from None
+            raise disk_error(exc, self.path, "cannot open the store") from None
         if not manifest_path.exists():
             self._save_manifest()
-        interrupted = self._manifest.get("incomplete")
-        if interrupted and interrupted.get("was_empty") and not self.read_only:
-            # A first load into this store died half-way: it held nothing before, so
-            # emptying it undoes exactly that load.
-            self.ox.clear()
-            self.update_manifest(incomplete=None)
+        if not self.read_only and not self.repairing:
+            self.remove_leftovers()
+
+    def leftovers(self) -> list[Path]:
+        """Work directories a killed load or repair left behind that nothing refers to."""
+        if self.path is None or not self.path.is_dir():
+            return []
+        found = sorted(self.path.glob(TEMP_PREFIX + "*"))
+        if (self.path / BACKUP).exists() and not self._manifest.get("incomplete"):
+            found.append(self.path / BACKUP)
+        return found
+
+    def remove_leftovers(self) -> list[Path]:
+        found = self.leftovers()
+        for path in found:
+            shutil.rmtree(path, ignore_errors=True)
+        return found
+
+    def _release(self) -> None:
+        """Let go of the database so that its directory can be moved (frees RocksDB's lock)."""
+        self.ox = None
+        gc.collect()
+
+    def _reopen(self) -> None:
+        import pyoxigraph as ox
+
+        assert self.path is not None
+        try:
+            self.ox = ox.Store(str(self.path / DATABASE))
+        except OSError as exc:
+            raise disk_error(exc, self.path, "cannot reopen the store") from None
+        self._user_graphs = None
+
+    def _remove_database(self) -> None:
+        """Throw the database away (not row by row: that would need room on a full disk)."""
+        assert self.path is not None
+        database = self.path / DATABASE
+        if database.exists():
+            doomed = self.path / f"{TEMP_PREFIX}discarded"
+            shutil.rmtree(doomed, ignore_errors=True)
+            os.rename(database, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+
+    # transactions ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def load_transaction(self, files: list[str], entries: list[dict[str, Any]]) -> Iterator[None]:
+        """Make what the body loads all or nothing, on disk (see the module doc); on success
+        ``entries`` are recorded as loads, in the same manifest write that ends the load."""
+        if self.path is None:
+            yield
+            return
+        was_empty = self.is_empty()
+        if was_empty:
+            self.update_manifest(incomplete={"files": files, "was_empty": True})
+        else:
+            self._snapshot()
+            try:
+                self.update_manifest(incomplete={"files": files, "backup": BACKUP})
+            except BaseException:
+                shutil.rmtree(self.path / BACKUP, ignore_errors=True)
+                raise
+        point("load-start", self.path)
+        try:
+            yield
+            point("load-before-commit", self.path)
+            self.ox.flush()
+        except BaseException as exc:
+            self._abort(exc)
+            raise  # _abort raises a clearer error for disk failures
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        loads = self._manifest.setdefault("loads", [])
+        loads.extend({"at": stamp, **entry} for entry in entries)
+        self.update_manifest(incomplete=None)
+        point("load-after-commit", self.path)
+        shutil.rmtree(self.path / BACKUP, ignore_errors=True)
+
+    def _snapshot(self) -> None:
+        assert self.path is not None
+        shutil.rmtree(self.path / BACKUP, ignore_errors=True)
+        work = self.path / f"{TEMP_PREFIX}snapshot"
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            point("snapshot", self.path)
+            self.ox.flush()
+            self.ox.backup(str(work))
+            os.rename(work, self.path / BACKUP)
+        except OSError as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            raise disk_error(
+                exc, self.path, "cannot snapshot the store before loading (nothing was loaded)"
+            ) from None
+
+    def _abort(self, exc: BaseException) -> None:
+        """Undo a failed load; raise a one-line error when the disk was the cause."""
+        try:
+            self.roll_back()
+        except (OSError, KGError) as failed:
+            raise StoreError(
+                f"{self.spec}: the load failed ({_reason(exc)}) and could not be undone "
+                f"({_reason(failed)}); {repair_hint(self.spec)}"
+            ) from None
+        if isinstance(exc, OSError):
+            raise disk_error(
+                exc, self.spec, "loading failed (nothing was loaded: the store is as it was)"
+            ) from None
+
+    def roll_back(self) -> str:
+        """Undo an unfinished load: empty a store that was empty, else restore the snapshot.
+        Returns what was done."""
+        assert self.path is not None
+        interrupted = self._manifest.get("incomplete") or {}
+        if interrupted.get("was_empty"):
+            self._release()
+            self._remove_database()
+            self._reopen()
+            done = "emptied the store again (the interrupted load was its first)"
+        else:
+            backup = self.path / BACKUP
+            database = self.path / DATABASE
+            broken = self.path / f"{TEMP_PREFIX}interrupted"
+            if not backup.exists():
+                if broken.exists():  # restored already; the manifest was not yet updated
+                    done = "the snapshot was already back in place"
+                else:
+                    raise StoreError(
+                        f"{self.spec}: the snapshot taken before the interrupted load is gone"
+                    )
+            else:
+                self._release()
+                if database.exists():
+                    shutil.rmtree(broken, ignore_errors=True)
+                    os.rename(database, broken)
+                point("restore", self.path)
+                os.rename(backup, database)
+                self._reopen()
+                done = "restored the snapshot taken before the interrupted load"
+            shutil.rmtree(broken, ignore_errors=True)
+        self.update_manifest(incomplete=None)
+        return done
 
     # bookkeeping ----------------------------------------------------------------------------
 
@@ -134,7 +308,10 @@ class OxigraphStore(Store):
             return
         from kg.write import write_text_atomic
 
-        write_text_atomic(self.path / MANIFEST, json.dumps(self._manifest, indent=2) + "\n")
+        try:
+            write_text_atomic(self.path / MANIFEST, json.dumps(self._manifest, indent=2) + "\n")
+        except OSError as exc:
+            raise disk_error(exc, self.path / MANIFEST, "cannot write the store manifest") from None
 
     def update_manifest(self, **changes: Any) -> None:
         """Record ``changes`` (and save them at once when on disk)."""
@@ -204,6 +381,17 @@ class OxigraphStore(Store):
         from kg.store.convert import term_to_ox
 
         new = {ox.Triple(*(term_to_ox(t) for t in triple)) for triple in curated}
+        try:
+            self._replace_curated(new)
+        except OSError as exc:
+            raise disk_error(
+                exc, self.spec, "cannot write the curated graph into the store"
+            ) from None
+        self.update_manifest(curated_key=key)
+
+    def _replace_curated(self, new: set) -> None:
+        import pyoxigraph as ox
+
         default = ox.DefaultGraph()
         old = self._triples_in(CURATED_GRAPH)
         shared = self._triples_in(SHARED_GRAPH)
@@ -217,44 +405,48 @@ class OxigraphStore(Store):
         self.ox.extend(ox.Quad(t.subject, t.predicate, t.object, curated_node) for t in new - old)
         for t in shared - new:
             self.ox.remove(ox.Quad(t.subject, t.predicate, t.object, shared_node))
-        self.update_manifest(curated_key=key)
+        self.ox.flush()
 
     @contextlib.contextmanager
     def loading(self) -> Iterator[None]:
         """Bracket a load of triples into the default graph so that curated triples the loaded
-        data also holds are remembered in :data:`SHARED_GRAPH` (see the module doc)."""
+        data also holds are remembered in :data:`SHARED_GRAPH` (see the module doc): they are
+        taken out of the default graph first, so that what is there afterwards was loaded.
+        Only safe inside :meth:`load_transaction` on disk, which undoes a failure (in memory,
+        a failure loses nothing that outlives the process)."""
         import pyoxigraph as ox
 
         curated = self._triples_in(CURATED_GRAPH)
         shared = self._triples_in(SHARED_GRAPH) if curated else set()
         only_curated = curated - shared
-        key = self._manifest.get("curated_key")
         default = ox.DefaultGraph()
-        if only_curated:
-            self.update_manifest(curated_key=None)
-            for t in only_curated:
-                self.ox.remove(ox.Quad(t.subject, t.predicate, t.object, default))
+        for t in only_curated:
+            self.ox.remove(ox.Quad(t.subject, t.predicate, t.object, default))
+        point("curated-removed", self.path)
         try:
             yield
-        finally:
-            if only_curated:
-                shared_node = self._graph_node(SHARED_GRAPH)
-                also_loaded = [
-                    t
-                    for t in only_curated
-                    if next(
-                        iter(self.ox.quads_for_pattern(t.subject, t.predicate, t.object, default)),
-                        None,
-                    )
-                ]
-                self.ox.extend(
-                    ox.Quad(t.subject, t.predicate, t.object, shared_node) for t in also_loaded
-                )
+        except BaseException:
+            if self.path is None:  # in memory: put them back, the store lives on
                 self.ox.extend(
                     ox.Quad(t.subject, t.predicate, t.object, default) for t in only_curated
                 )
-                self.update_manifest(curated_key=key)
+            raise
+        finally:
             self._user_graphs = None
+        if only_curated:
+            shared_node = self._graph_node(SHARED_GRAPH)
+            also_loaded = [
+                t
+                for t in only_curated
+                if next(
+                    iter(self.ox.quads_for_pattern(t.subject, t.predicate, t.object, default)),
+                    None,
+                )
+            ]
+            self.ox.extend(
+                ox.Quad(t.subject, t.predicate, t.object, shared_node) for t in also_loaded
+            )
+            self.ox.extend(ox.Quad(t.subject, t.predicate, t.object, default) for t in only_curated)
 
     # data -----------------------------------------------------------------------------------
 
@@ -325,6 +517,10 @@ class OxigraphStore(Store):
         for prefix, namespace in PREFIXES.items():
             graph.bind(prefix, namespace, override=True, replace=True)
         return graph
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def _plain(term: Any) -> Any:
