@@ -170,10 +170,10 @@ def view_layout(
         blocks.append(local)
     single = sorted(n for n in core if core.degree(n) == 0)
     if single:
-        columns = max(1, math.ceil(math.sqrt(len(single) * 2)))
+        columns = max(1, math.ceil(math.sqrt(len(single))))
         blocks.append(
             {
-                n: ((i % columns) * _SPACING * 1.2, (i // columns) * _SPACING * 0.6)
+                n: ((i % columns) * _SPACING * 1.2, (i // columns) * _SPACING * 0.8)
                 for i, n in enumerate(single)
             }
         )
