@@ -357,6 +357,8 @@
     var score = degree[id] || 0;
     if (foldCount[id]) { score += Math.sqrt(foldCount[id]); }
     if (id === data.focus) { score += 1e6; }
+    // The chips just unfolded are what the reader asked to see.
+    if (groupOf[id] && groupOf[id] === state.unfolded && isOpen(groupOf[id])) { score += 1e5; }
     if (network.getSelectedNodes().indexOf(id) >= 0) { score += 1e7; }
     return score;
   }
@@ -392,14 +394,16 @@
       marks[id] = [p.x - r, p.y - r, p.x + r, p.y + r];
     });
     var markList = ids.map(function (id) { return [id, marks[id]]; });
-    function hitsMark(box, own) {
+    function markHits(box, own) {
+      var hits = 0;
       for (var i = 0; i < markList.length; i++) {
         var m = markList[i];
         if (m[0] !== own && box[0] < m[1][2] && m[1][0] < box[2] && box[1] < m[1][3]
-            && m[1][1] < box[3]) { return true; }
+            && m[1][1] < box[3]) { hits += 1; }
       }
-      return false;
+      return hits;
     }
+    function hitsMark(box, own) { return markHits(box, own) > 0; }
     function inside(box) {
       return box[0] >= 0 && box[1] >= 0 && box[2] <= rect.width && box[3] <= rect.height;
     }
@@ -443,7 +447,8 @@
       // The most linked entities are named even where their neighbours crowd them.
       if (!chosen && rank < 12) {
         options.forEach(function (o) {
-          if (!chosen && inside(o[0]) && !overlaps(o[0], placed)) { chosen = o; }
+          if (inside(o[0]) && !overlaps(o[0], placed)
+              && (!chosen || markHits(o[0], id) < markHits(chosen[0], id))) { chosen = o; }
         });
       }
       if (!chosen) { return; }
@@ -503,6 +508,7 @@
 
   function setOpen(group, open) {
     state.expanded[group] = open;
+    state.unfolded = open ? group : null;
     if (open) {
       // Members go where the view placed them, relative to where the group is now.
       var view = views[state.view];
@@ -518,6 +524,16 @@
     }
     rebuild();
     relabel();
+    if (open) {
+      // Bring the unfolded chips into view: in a crowded graph they would be specks.
+      var shown = records[group].members.filter(function (m) { return current[m]; });
+      network.fit({ nodes: [group].concat(shown), maxZoomLevel: 1.2,
+                    animation: { duration: 300, easingFunction: "easeInOutQuad" } });
+    }
+  }
+
+  function liveMembers(group) {
+    return records[group].members.filter(function (m) { return wanted(m); }).length;
   }
 
   // ---- side panel ------------------------------------------------------------------------
@@ -542,9 +558,10 @@
     details.appendChild(nodeTip(n));
     if (n.members) {
       var open = isOpen(id);
+      var live = liveMembers(id);
       var button = el("button", "kg-fold", open
-        ? "Fold the " + n.members.length + " chips · 折叠"
-        : "Show the " + n.members.length + " chips · 展开");
+        ? "Fold the " + live + " chips · 折叠"
+        : "Show the " + live + " chips · 展开");
       button.type = "button";
       button.addEventListener("click", function () { setOpen(id, !open); showNode(id); });
       details.appendChild(button);
@@ -573,6 +590,10 @@
     if (element) {
       details.appendChild(el("h2", null, "Selected · 已选"));
       details.appendChild(element);
+    } else {
+      details.appendChild(el("p", "kg-hint", "Click an entity for its names, figures, sources "
+        + "and links; click a chip family marked [+n] to unfold its chips. Zoom in for more "
+        + "names. · 点击实体查看详情;点击带 [+n] 的芯片系列展开。"));
     }
   }
 
@@ -625,7 +646,10 @@
     option.value = view.name;
     viewMenu.appendChild(option);
   });
-  viewMenu.addEventListener("change", function () { applyView(viewMenu.value); showElement(null); });
+  viewMenu.addEventListener("change", function () {
+    applyView(viewMenu.value);
+    showElement(null);
+  });
 
   var catalogueBox = document.getElementById("kg-catalogue");
   var referenceBox = document.getElementById("kg-reference");
@@ -723,6 +747,7 @@
   // ---- opening -------------------------------------------------------------------------------
 
   applyView(state.view);
+  showElement(null);
   if (data.focus && records[data.focus]) { select(data.focus, false); }
   network.once("afterDrawing", function () {
     state.drawn = true;

@@ -124,6 +124,8 @@ def _sorted_graph(H: nx.Graph) -> nx.Graph:
 
 #: Room per node in the spring layouts (canvas units); labels are drawn at a fixed screen size.
 _SPACING = 90.0
+#: Kamada-Kawai costs O(n²) memory and about 6 s at 200 nodes: above this, a spring layout.
+_KAMADA_KAWAI_LIMIT = 250
 
 
 def view_layout(
@@ -157,6 +159,13 @@ def view_layout(
         sub = _sorted_graph(core.subgraph(part))
         if len(part) > 400:
             local = {n: (float(x), float(y)) for n, (x, y) in layout_positions(sub).items()}
+        elif len(part) > _KAMADA_KAWAI_LIMIT:
+            local = {
+                n: (float(x), float(y))
+                for n, (x, y) in nx.spring_layout(
+                    sub, seed=seed, iterations=100, scale=_SPACING * math.sqrt(len(part))
+                ).items()
+            }
         else:
             # Kamada-Kawai spreads a few hundred nodes more evenly than a spring layout (hubs
             # do not swallow their neighbourhood), which is what leaves room for labels.

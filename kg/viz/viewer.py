@@ -14,8 +14,10 @@ Safety does not rest on one mechanism:
 * a Content-Security-Policy allows only the page's own two scripts (by SHA-256 hash) and no
   network access at all, so even a missed escape could neither run nor phone home.
 
-Above :data:`LAYOUT_THRESHOLD` nodes the layout is computed here (networkx) and physics is off,
-so large graphs open at once; smaller ones settle in the browser with a fixed random seed.
+What the page draws first is decided in :mod:`kg.viz.scene` (catalogue-only and reference
+entities hidden, chip SKUs folded into families) and :mod:`kg.viz.presets` (named views); the
+layout of every view is computed here (:mod:`kg.viz.layout`), so physics is off and a page is
+the same bytes for the same facts. The page's script names entities where their labels fit.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ __all__ = [
     "viewer_export",
 ]
 
-#: Above this many nodes the layout is computed in Python and physics is switched off.
+#: Kept for callers: layouts are now always computed in Python (physics is always off).
 LAYOUT_THRESHOLD = 300
 DEFAULT_TITLE = "AI-chip ecosystem · 人工智能芯片生态"
 
@@ -791,10 +793,11 @@ def _views(
             chosen, links = p.select(graph, G)
             choices.append((p.name, p.title, p.title_zh, p.description, p.expand, chosen, links))
     else:
-        label = "Selection"
+        label, about = "Selection", "the chosen classes"
         if focus_key is not None:
-            label = f"Around {selection.nodes[focus_key].get('label') or focus_key}"
-        choices = [("selection", label, "所选", "the selection", False, set(selection), [])]
+            name = selection.nodes[focus_key].get("label") or focus_key
+            label, about = f"Around {name}", f"{name} and what links to it, near and far"
+        choices = [("selection", label, "所选", about, False, set(selection), [])]
     member_of = {m: g for g, members in groups.items() for m in members}
     views = []
     for name, title, title_zh, description, expand, chosen, links in choices:
