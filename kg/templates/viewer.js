@@ -407,25 +407,42 @@
     function inside(box) {
       return box[0] >= 0 && box[1] >= 0 && box[2] <= rect.width && box[3] <= rect.height;
     }
-    // A view's own links (market shares) carry their figures: labelled right after the
-    // most linked entities.
-    function placeLinkLabels() {
-    Object.keys(viewLinks).forEach(function (id) {
-      if (!visibleEdges[id]) { return; }
-      var link = viewLinks[id];
-      var a = where[link.from], b = where[link.to];
-      if (!a || !b) { return; }
-      var mid = network.canvasToDOM({ x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
-      var size = textBox(link.label, EDGE_LABEL_PX);
-      var box = [mid.x - size.width / 2 - 4, mid.y - size.height / 2 - 3,
-                 mid.x + size.width / 2 + 4, mid.y + size.height / 2 + 3];
-      if (box[0] < 0 || box[1] < 0 || box[2] > rect.width || box[3] > rect.height) { return; }
-      if (!overlaps(box, placed) && !hitsMark(box, null)) { placed.push(box); edgeText[id] = link.label; }
-    });
+    // A view's own links (the market shares) are what it is for: their figures come first.
+    // Labels it puts on ordinary links (a member's role) come after the busiest entities.
+    function placeLinkLabels(own) {
+      var view = views[state.view];
+      var wantedLabels = [];
+      if (own) {
+        Object.keys(viewLinks).forEach(function (id) {
+          if (visibleEdges[id]) { wantedLabels.push([id, viewLinks[id].label]); }
+        });
+      } else {
+        Object.keys(view.edgeLabels || {}).sort().forEach(function (id) {
+          // Only straight links: a curved one's label would not sit at the middle.
+          if (visibleEdges[id] && !edgeRecords[id].smooth) {
+            wantedLabels.push([id, view.edgeLabels[id]]);
+          }
+        });
+      }
+      wantedLabels.forEach(function (pair) {
+        var e = edges.get(pair[0]);
+        var a = where[e.from], b = where[e.to];
+        if (!a || !b) { return; }
+        var mid = network.canvasToDOM({ x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
+        var size = textBox(pair[1], EDGE_LABEL_PX);
+        var box = [mid.x - size.width / 2 - 4, mid.y - size.height / 2 - 3,
+                   mid.x + size.width / 2 + 4, mid.y + size.height / 2 + 3];
+        if (box[0] < 0 || box[1] < 0 || box[2] > rect.width || box[3] > rect.height) { return; }
+        if (!overlaps(box, placed) && !hitsMark(box, null)) {
+          placed.push(box);
+          edgeText[pair[0]] = pair[1];
+        }
+      });
     }
     var placement = {};
     ids.forEach(function (id, rank) {
-      if (rank === Math.min(12, ids.length - 1)) { placeLinkLabels(); }
+      if (rank === 0) { placeLinkLabels(true); }
+      if (rank === Math.min(12, ids.length - 1)) { placeLinkLabels(false); }
       if (count >= budget) { return; }
       var p = screen[id][0];
       var r = screen[id][1];
@@ -469,12 +486,13 @@
       }
     });
     nodes.update(updates);
+    var relabelled = state.edgeLabels.filter(function (id) { return edgeText[id] === undefined; })
+      .map(function (id) { return { id: id, label: "" }; });
+    Object.keys(edgeText).forEach(function (id) {
+      relabelled.push({ id: id, label: edgeText[id], font: { size: EDGE_LABEL_PX / scale } });
+    });
+    edges.update(relabelled.filter(function (u) { return edges.get(u.id); }));
     state.edgeLabels = Object.keys(edgeText);
-    edges.update(Object.keys(viewLinks).map(function (id) {
-      return edgeText[id] !== undefined
-        ? { id: id, label: edgeText[id], font: { size: EDGE_LABEL_PX / scale } }
-        : { id: id, label: "" };
-    }));
     state.relabels += 1;
   }
 
@@ -500,7 +518,8 @@
     });
     nodes.update(moves);
     rebuild();
-    network.fit({ animation: false });
+    // Small views may be enlarged (up to 1.6×) to fill the canvas; labels keep their size.
+    network.fit({ animation: false, maxZoomLevel: 1.6 });
     relabel();
     viewMenu.value = name;
     viewNote.textContent = view.description;

@@ -3,6 +3,7 @@
 A preset picks its entities from the entity graph by role rather than by a hand-kept list, so
 a new member of the PyTorch Foundation or a new rule appears in its view by itself. A view may
 add links of its own (the market shares, which are observations rather than relationships).
+A view may also label some of the links it draws (a member's role in the foundation).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class Preset:
     description: str
     expand: bool  # draw every chip rather than folding SKUs into families
     select: Callable[[Graph, nx.MultiDiGraph], tuple[set[str], list[ViewLink]]] = field(repr=False)
+    #: (subject, predicate, object) CURIEs -> the label the view puts on that link
+    edge_labels: Callable[[Graph, nx.MultiDiGraph], dict[tuple[str, str, str], str]] | None = field(
+        default=None, repr=False
+    )
 
 
 def _neighbours(G: nx.MultiDiGraph, node: str, predicates: set[str] | None = None) -> set[str]:
@@ -66,6 +71,26 @@ def _pytorch_foundation(graph: Graph, G: nx.MultiDiGraph) -> tuple[set[str], lis
         return set(), []
     members = {u for u, _, k in G.in_edges(foundation, keys=True) if k == "org:memberOf"}
     return {foundation} | members | _neighbours(G, foundation), []
+
+
+def _membership_roles(graph: Graph, G: nx.MultiDiGraph) -> dict[tuple[str, str, str], str]:
+    """Each member's role (premier, general, associate…) on its link to the foundation."""
+    org = "http://www.w3.org/ns/org#"
+    roles: dict[tuple[str, str, str], set[str]] = {}
+    for statement in graph.subjects(RDF.predicate, URIRef(org + "memberOf")):
+        member = graph.value(statement, RDF.subject)
+        target = graph.value(statement, RDF.object)
+        role = graph.value(statement, URIRef(org + "role"))
+        if None in (member, target, role) or curie(target) != "kg:pytorch-foundation":
+            continue
+        name = next(
+            (str(x) for x in sorted(graph.objects(role, RDFS.label)) if x.language == "en"),
+            curie(role),
+        )
+        roles.setdefault((curie(member), "org:memberOf", curie(target)), set()).add(
+            name.removesuffix(" member")
+        )
+    return {key: " / ".join(sorted(found)) for key, found in sorted(roles.items())}
 
 
 def _chinese(G: nx.MultiDiGraph, node: str) -> bool:
@@ -184,9 +209,10 @@ PRESETS: dict[str, Preset] = {
             "pytorch-foundation",
             "PyTorch Foundation",
             "PyTorch 基金会",
-            "the foundation, its members and the projects it governs",
+            "the foundation, its members (with their roles) and the projects it governs",
             False,
             _pytorch_foundation,
+            _membership_roles,
         ),
         Preset(
             "china-accelerators",

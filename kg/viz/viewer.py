@@ -629,6 +629,7 @@ def render_viewer(
         shape, color = record.pop("shape"), record.pop("color")
         net.add_node(record["id"], label=record["names"][0][1], shape=shape, color=color, **record)
     pair_count: dict[tuple, int] = defaultdict(int)
+    edge_ids: dict[tuple[str, str, str], str] = {}
     for number, (s, o, key, data) in enumerate(
         sorted(selection.edges(keys=True, data=True), key=lambda e: (e[0], e[1], str(e[2])))
     ):
@@ -640,6 +641,7 @@ def render_viewer(
             graph, selection, s, o, key, data, notes, cache, predicate_zh[predicate]
         )
         record["id"] = f"e{number}"
+        edge_ids[(s, predicate, o)] = record["id"]
         pair = (min(s, o), max(s, o))
         if pair_count[pair]:
             # Parallel edges would be drawn on top of each other: bend each a little more.
@@ -662,7 +664,7 @@ def render_viewer(
         counts[cls or ""] += 1
     for entry in legend:
         entry["count"] = counts[entry["id"]]
-    views = _views(graph, G, selection, flags, groups, whole, focus_key, catalogue)
+    views = _views(graph, G, selection, flags, groups, whole, focus_key, catalogue, edge_ids)
     payload = {
         "title": heading,
         "nodes": nodes,
@@ -782,16 +784,23 @@ def _views(
     whole: bool,
     focus_key: str | None,
     catalogue: bool,
+    edge_ids: dict[tuple[str, str, str], str],
 ) -> list[dict]:
     """The page's views, each with its nodes, its own links and its positions.
 
     A page of the whole graph has the whole graph and the presets; a page of a focus or of
     some classes has that selection only."""
+    labels_of: dict[str, dict[str, str]] = {}
     if whole:
         choices = [("all", "Whole graph", "全图", "every entity", False, set(G), [])]
         for p in PRESETS.values():
             chosen, links = p.select(graph, G)
             choices.append((p.name, p.title, p.title_zh, p.description, p.expand, chosen, links))
+            if p.edge_labels is not None:
+                wanted = p.edge_labels(graph, G)
+                labels_of[p.name] = {
+                    edge_ids[key]: text for key, text in wanted.items() if key in edge_ids
+                }
     else:
         label, about = "Selection", "the chosen classes"
         if focus_key is not None:
@@ -843,6 +852,7 @@ def _views(
                 "nodes": None if chosen >= set(selection) else sorted(chosen),
                 "pos": {n: list(xy) for n, xy in positions.items()},
                 "links": [_view_link(name, i, link) for i, link in enumerate(links)],
+                "edgeLabels": labels_of.get(name, {}),
             }
         )
     return views
