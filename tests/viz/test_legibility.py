@@ -386,7 +386,8 @@ def test_cli_view_names_and_unknown_view(tmp_path):
     result = CliRunner().invoke(
         cli, ["viz", "-o", str(out), "--view", "export-controls", "--focus", "华为"]
     )
-    assert result.exit_code == 2, result.output and not out.exists()
+    assert result.exit_code == 2, result.output
+    assert "cannot be combined" in result.output and not out.exists()
 
 
 @pytest.mark.browser
