@@ -135,6 +135,18 @@ def export(
     multiple=True,
     help="Show only entities of these classes (and their subclasses); repeat or comma-separate.",
 )
+@click.option(
+    "--view",
+    "view_name",
+    metavar="NAME",
+    help="Open on a preset view: pytorch-foundation, china-accelerators, china-market, "
+    "export-controls (an unknown name lists them).",
+)
+@click.option(
+    "--catalogue",
+    is_flag=True,
+    help="Open with catalogue-only entities (known only from the Epoch dataset) shown.",
+)
 @click.option("--title", help="Page title (default: the project's).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @pass_app
@@ -144,21 +156,29 @@ def viz(
     focus: str | None,
     depth: int,
     class_names: tuple[str, ...],
+    view_name: str | None,
+    catalogue: bool,
     title: str | None,
     as_json: bool,
 ) -> None:
     """Write the interactive graph viewer: one self-contained HTML file that works offline.
 
-    Nodes are coloured and shaped by class (legend with class filters), edges labelled by
-    predicate; hover or click for names in English and Chinese, key figures and sources; the
-    search box finds any name in any script. Above 300 entities the layout is computed here
-    and physics is off, so large graphs open at once. TERM is a kg: id, slug or any name
-    (华为, 華為, Huawei); CLASS a class name or label (Company, GPU, 公司).
+    Nodes are coloured and shaped by class (a folding legend with class filters); the most
+    linked entities are named at the opening zoom and more names appear as you zoom in, never
+    on top of each other. A chip family's SKUs and variants, and a maker's other chips, are
+    folded into one node: click it to unfold. Entities known only from the Epoch hardware
+    catalogue, and sources with their publishers, are hidden until their toggle is ticked.
+    Click an entity for its names in English and Chinese, key figures, sources and links.
+    The page also offers preset views (whole page only). The layout is computed here, so the
+    page opens at once. TERM is a kg: id, slug or any name (华为, 華為, Huawei); CLASS a class
+    name or label (Company, GPU, 公司).
 
     \b
     Examples:
       kg viz                                  # ./graph.html with the whole graph
       kg viz -o huawei.html --focus 华为 --depth 2
+      kg viz --view china-market -o market.html
+      kg viz --catalogue                      # with the Epoch catalogue's chips
       kg viz --classes Company,Foundation --json
     """
     from kg.facts.load import load
@@ -171,6 +191,8 @@ def viz(
         focus=focus,
         depth=depth,
         classes=[name for name in classes if name],
+        view=view_name,
+        catalogue=catalogue,
         title=title or DEFAULT_TITLE,
     )
     write_text_atomic(output, viewer.html)
@@ -179,9 +201,12 @@ def viz(
         "bytes": len(viewer.html.encode("utf-8")),
         "nodes": viewer.nodes,
         "edges": viewer.edges,
-        "layout": "browser physics" if viewer.physics else "precomputed (networkx), physics off",
+        "layout": "precomputed (networkx)",
         "focus": viewer.focus,
         "classes": list(viewer.classes),
+        "view": viewer.view,
+        "views": list(viewer.views),
+        "catalogue": catalogue,
     }
     if as_json:
         echo_json(summary)

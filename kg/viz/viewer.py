@@ -14,8 +14,10 @@ Safety does not rest on one mechanism:
 * a Content-Security-Policy allows only the page's own two scripts (by SHA-256 hash) and no
   network access at all, so even a missed escape could neither run nor phone home.
 
-Above :data:`LAYOUT_THRESHOLD` nodes the layout is computed here (networkx) and physics is off,
-so large graphs open at once; smaller ones settle in the browser with a fixed random seed.
+What the page draws first is decided in :mod:`kg.viz.scene` (catalogue-only and reference
+entities hidden, chip SKUs folded into families) and :mod:`kg.viz.presets` (named views); the
+layout of every view is computed here (:mod:`kg.viz.layout`), so physics is off and a page is
+the same bytes for the same facts. The page's script names entities where their labels fit.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ from kg.export.build import register
 from kg.export.entity_graph import curie, entity_graph, expand_curie
 from kg.facts.load import LoadedGraph
 from kg.ns import AICHIP
+from kg.viz.layout import layout_positions, view_layout
+from kg.viz.presets import PRESETS, ViewLink, preset
+from kg.viz.scene import GROUP_PREFIX, Scene, scene
 
 __all__ = [
     "DEFAULT_TITLE",
@@ -52,7 +56,7 @@ __all__ = [
     "viewer_export",
 ]
 
-#: Above this many nodes the layout is computed in Python and physics is switched off.
+#: Kept for callers: layouts are now always computed in Python (physics is always off).
 LAYOUT_THRESHOLD = 300
 DEFAULT_TITLE = "AI-chip ecosystem · 人工智能芯片生态"
 
@@ -124,6 +128,8 @@ class Viewer:
     physics: bool  # False when the layout was computed in Python
     focus: str | None  # CURIE of the focus entity
     classes: tuple[str, ...]  # CURIEs of the classes shown (all present ones when unrestricted)
+    views: tuple[str, ...] = ()  # names of the views the page offers
+    view: str | None = None  # the view it opens on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,115 +214,6 @@ def select_view(
         keep = [n for n, cls in view.nodes(data="class") if cls in allowed or n == focus_key]
         view = view.subgraph(keep)
     return view, focus_key
-
-
-# ---------------------------------------------------------------------------------------------
-# Layout
-# ---------------------------------------------------------------------------------------------
-
-_GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
-
-
-def layout_positions(G: nx.Graph, *, seed: int = 7, skeleton: int = 400) -> dict:
-    """Node positions in screen pixels for a large graph, in time roughly linear in its size.
-
-    networkx's force-directed layouts cost O(n²) per iteration (over a minute at 5,000 nodes),
-    so only a skeleton — the ``skeleton`` best-connected nodes — gets a spring layout. Every
-    other node is placed next to the already placed neighbours it links to, on a sunflower
-    spiral around their centre, breadth-first outwards; components without a skeleton node
-    are laid out on their own and packed in rows below.
-    """
-    U = nx.Graph(G.to_undirected(as_view=True)) if G.is_directed() else nx.Graph(G)
-    if U.number_of_nodes() == 0:
-        return {}
-    order = sorted(U, key=lambda n: (-U.degree(n), str(n)))
-    top = U.subgraph(order[:skeleton])
-    # Only the largest connected part of the top nodes: a skeleton node with no skeleton
-    # neighbour would drift to the edge of the spring layout and squash everything else.
-    core = max(nx.connected_components(top), key=lambda c: (len(c), sorted(map(str, c))[0]))
-    spacing = 90.0
-    scale = spacing * math.sqrt(len(core)) * 1.6
-    # Sorting before the layout keeps positions independent of insertion order.
-    S = nx.Graph()
-    S.add_nodes_from(sorted(core, key=str))
-    S.add_edges_from(sorted((u, v) for u, v in U.subgraph(core).edges()))
-    pos: dict = {
-        n: (float(x), float(y))
-        for n, (x, y) in nx.spring_layout(S, seed=seed, scale=scale, iterations=60).items()
-    }
-    _grow(U, pos, spacing)
-    left = [n for n in order if n not in pos]
-    if left:
-        _pack_components(U.subgraph(left), pos, spacing, seed)
-    return {n: (round(x), round(y)) for n, (x, y) in pos.items()}
-
-
-def _grow(U: nx.Graph, pos: dict, spacing: float) -> None:
-    """Place unplaced nodes around their placed neighbours, breadth-first (in place)."""
-    frontier = sorted((n for n in pos), key=str)
-    children_of: dict = defaultdict(int)
-    while frontier:
-        nxt = []
-        for parent in frontier:
-            for child in sorted(U[parent], key=str):
-                if child in pos:
-                    continue
-                placed = [pos[m] for m in U[child] if m in pos]
-                cx = sum(p[0] for p in placed) / len(placed)
-                cy = sum(p[1] for p in placed) / len(placed)
-                k = children_of[parent]
-                children_of[parent] += 1
-                radius = spacing * 0.6 * math.sqrt(k + 1)
-                angle = k * _GOLDEN_ANGLE
-                pos[child] = (cx + radius * math.cos(angle), cy + radius * math.sin(angle))
-                nxt.append(child)
-        frontier = nxt
-
-
-def _pack_components(H: nx.Graph, pos: dict, spacing: float, seed: int) -> None:
-    """Lay out the components of ``H`` one by one and pack them in rows under ``pos``."""
-    bottom = max((p[1] for p in pos.values()), default=0.0) + 3 * spacing
-    left_edge = min((p[0] for p in pos.values()), default=0.0)
-    width = (
-        max((p[0] for p in pos.values()), default=left_edge + 40 * spacing) - left_edge
-        or 40 * spacing
-    )
-    x, y, row_height = left_edge, bottom, 0.0
-    components = sorted(nx.connected_components(H), key=lambda c: (-len(c), min(map(str, c))))
-    for component in components:
-        part = H.subgraph(component)
-        if len(component) == 1:
-            local = {next(iter(component)): (0.0, 0.0)}
-        else:
-            sub = (
-                layout_positions(part, seed=seed, skeleton=400)
-                if len(component) > 400
-                else {
-                    n: (float(a), float(b))
-                    for n, (a, b) in nx.spring_layout(
-                        _sorted_graph(part),
-                        seed=seed,
-                        scale=spacing * math.sqrt(len(component)) * 0.8,
-                    ).items()
-                }
-            )
-            local = {n: (float(a), float(b)) for n, (a, b) in sub.items()}
-        xs = [p[0] for p in local.values()]
-        ys = [p[1] for p in local.values()]
-        w, h = max(xs) - min(xs) + spacing, max(ys) - min(ys) + spacing
-        if x + w > left_edge + width and x > left_edge:
-            x, y, row_height = left_edge, y + row_height, 0.0
-        for n, (a, b) in local.items():
-            pos[n] = (x + a - min(xs), y + b - min(ys))
-        x += w
-        row_height = max(row_height, h)
-
-
-def _sorted_graph(H: nx.Graph) -> nx.Graph:
-    S = nx.Graph()
-    S.add_nodes_from(sorted(H, key=str))
-    S.add_edges_from(sorted(H.edges(), key=lambda e: (str(e[0]), str(e[1]))))
-    return S
 
 
 # ---------------------------------------------------------------------------------------------
@@ -614,24 +511,27 @@ ARROW_LIMIT = 3000
 
 
 def _options(physics: bool, large: bool, arrows: bool = True) -> dict:
-    """vis-network options; the font stack falls back to CJK fonts installed locally."""
-    font = {"face": _FONT_STACK, "size": 14, "strokeWidth": 3, "strokeColor": "#ffffff"}
+    """vis-network options; the font stack falls back to CJK fonts installed locally.
+
+    Positions come from Python, so physics stays off; edges are straight, so a label the page
+    puts on one sits at its middle."""
+    font = {"face": _FONT_STACK, "size": 14, "strokeWidth": 4, "strokeColor": "#ffffff"}
     return {
         "autoResize": True,
         "layout": {"randomSeed": 7, "improvedLayout": not large},
         "nodes": {"font": font, "size": 14, "borderWidth": 1},
         "edges": {
-            "arrows": {"to": {"enabled": arrows, "scaleFactor": 0.5}},
-            "color": {"color": "#9aa5b1", "highlight": "#1f2933", "hover": "#1f2933"},
-            "font": {**font, "size": 10, "color": "#52606d", "align": "middle"},
-            "smooth": False if large else {"enabled": True, "type": "continuous"},
+            "arrows": {"to": {"enabled": arrows, "scaleFactor": 0.4}},
+            "color": {"color": "#b8c2cc", "highlight": "#1f2933", "hover": "#3e4c59"},
+            "font": {**font, "size": 11, "color": "#3e4c59", "align": "horizontal"},
+            "smooth": False,
             "width": 1,
         },
         "interaction": {
-            "hover": not large,
+            "hover": True,
             "tooltipDelay": 150,
-            "hideEdgesOnDrag": large,
-            "hideEdgesOnZoom": large,
+            "hideEdgesOnDrag": False,
+            "hideEdgesOnZoom": False,
             "navigationButtons": False,
             "keyboard": False,
         },
@@ -666,54 +566,84 @@ def render_viewer(
     focus: str | None = None,
     depth: int = 1,
     classes: Iterable[str] | None = None,
+    view: str | None = None,
+    catalogue: bool = False,
     title: str = DEFAULT_TITLE,
     layout_threshold: int = LAYOUT_THRESHOLD,
 ) -> Viewer:
-    """Render the viewer page for ``graph`` (ontology + facts + truthy triples); see module doc."""
+    """Render the viewer page for ``graph`` (ontology + facts + truthy triples); see module doc.
+
+    ``view`` opens the page on a preset view (:data:`kg.viz.presets.PRESETS`); it cannot be
+    combined with ``focus`` or ``classes``, which make a page of their own selection.
+    ``catalogue`` opens it with catalogue-only entities shown.
+    """
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
     from markupsafe import Markup
     from pyvis.network import Network
 
+    class_names = [n for n in (classes or ()) if n.strip()]
+    if view is not None:
+        preset(view)  # an unknown name fails here, listing the names
+        if focus is not None or class_names:
+            raise InputError("a preset view cannot be combined with a focus or classes")
     G = entity_graph(graph)
-    view, focus_key = select_view(graph, G, focus=focus, depth=depth, classes=classes)
-    large = view.number_of_nodes() > layout_threshold
-    positions = layout_positions(view) if large else {}
-    styles = _class_style(view, graph)
-    notes = _gather_notes(graph, set(view))
+    selection, focus_key = select_view(graph, G, focus=focus, depth=depth, classes=class_names)
+    whole = focus is None and not class_names
+    flags = scene(graph, G)
+    groups = _page_groups(flags, set(selection))
+    styles = _class_style(selection, graph)
+    notes = _gather_notes(graph, set(selection))
     cache: dict = {}
     predicate_zh: dict[str, str] = {}
 
     # pyvis assembles the vis-network node and edge records; extra keys ride along as data.
     net = Network(directed=True, cdn_resources="in_line", heading=title)
     net.node_ids = _IdList()
-    for key in sorted(view):
-        data = view.nodes[key]
+    nodes_extra: dict[str, dict] = {}
+    for key in sorted(selection):
+        data = selection.nodes[key]
         style_of = styles[data.get("class") or ""]
         record = _node_record(graph, key, data, style_of, notes, cache)
-        if key in positions:
-            record["x"], record["y"] = positions[key]
         if style_of["minor"]:
             # Sources and roles are context, not the subject: draw them small.
             record["size"] = 7
-            record["fontSize"] = 10
+        if key in flags.catalogue:
+            record["cat"] = 1
+        if key in flags.reference:
+            record["ref"] = 1
         if key == focus_key:
             record["borderWidth"] = 4
             record["size"] = 22
         shape = record.pop("shape")
         color = record.pop("color")
         net.add_node(key, label=record["names"][0][1], shape=shape, color=color, **record)
+    for group_id, members in groups.items():
+        for member in members:
+            nodes_extra.setdefault(member, {})["grp"] = group_id
+        if group_id.startswith(GROUP_PREFIX):
+            record = _group_record(graph, group_id, members, selection, styles)
+            record["size"] = 20
+        else:
+            nodes_extra.setdefault(group_id, {})["members"] = list(members)
+            continue
+        shape, color = record.pop("shape"), record.pop("color")
+        net.add_node(record["id"], label=record["names"][0][1], shape=shape, color=color, **record)
     pair_count: dict[tuple, int] = defaultdict(int)
+    edge_ids: dict[tuple[str, str, str], str] = {}
     for number, (s, o, key, data) in enumerate(
-        sorted(view.edges(keys=True, data=True), key=lambda e: (e[0], e[1], str(e[2])))
+        sorted(selection.edges(keys=True, data=True), key=lambda e: (e[0], e[1], str(e[2])))
     ):
         predicate = data.get("predicate", key)
         if predicate not in predicate_zh:
             labels = _labels(graph, expand_curie(predicate))
             predicate_zh[predicate] = labels.get("zh-hans", "")
-        record = _edge_record(graph, view, s, o, key, data, notes, cache, predicate_zh[predicate])
+        record = _edge_record(
+            graph, selection, s, o, key, data, notes, cache, predicate_zh[predicate]
+        )
         record["id"] = f"e{number}"
+        edge_ids[(s, predicate, o)] = record["id"]
         pair = (min(s, o), max(s, o))
-        if pair_count[pair] and not large:
+        if pair_count[pair]:
             # Parallel edges would be drawn on top of each other: bend each a little more.
             record["smooth"] = {
                 "enabled": True,
@@ -723,21 +653,30 @@ def render_viewer(
         pair_count[pair] += 1
         net.add_edge(record.pop("from"), record.pop("to"), **record)
     nodes, edges, heading, _height, _width, _options_json = net.get_network_data()
+    for node in nodes:
+        node.pop("label", None)  # the page writes labels itself, by language and zoom
+        node.pop("font", None)
+        node.update(nodes_extra.get(node["id"], {}))
 
     legend = sorted(styles.values(), key=lambda s: (s["order"], s["en"].casefold(), s["id"]))
     counts: dict[str, int] = defaultdict(int)
-    for _, cls in view.nodes(data="class"):
+    for _, cls in selection.nodes(data="class"):
         counts[cls or ""] += 1
     for entry in legend:
         entry["count"] = counts[entry["id"]]
+    views = _views(graph, G, selection, flags, groups, whole, focus_key, catalogue, edge_ids)
     payload = {
         "title": heading,
         "nodes": nodes,
         "edges": edges,
         "legend": legend,
         "focus": focus_key,
-        "physics": not large,
-        "options": _options(physics=not large, large=large, arrows=len(edges) <= ARROW_LIMIT),
+        "views": views,
+        "view": view or views[0]["name"],
+        "catalogue": catalogue,
+        "catalogueSource": "kg:src-epoch-ml-hardware",
+        "physics": False,
+        "options": _options(physics=False, large=True, arrows=len(edges) <= ARROW_LIMIT),
         "font": _FONT_STACK,
     }
     vis_js, vis_css, app_js = _assets()
@@ -747,6 +686,7 @@ def render_viewer(
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
+    entity_count = selection.number_of_nodes()
     html = env.get_template("viewer.html").render(
         title=heading,
         # Built from constants and base64 digests only, so it needs no escaping.
@@ -769,17 +709,163 @@ def render_viewer(
         app_js=Markup(app_js),
         data_json=Markup(_script_json(payload)),
         font_stack=Markup(_FONT_STACK),
-        node_count=len(nodes),
+        node_count=entity_count,
         edge_count=len(edges),
     )
     return Viewer(
         html=html,
-        nodes=len(nodes),
+        nodes=entity_count,
         edges=len(edges),
-        physics=not large,
+        physics=False,
         focus=focus_key,
         classes=tuple(entry["id"] for entry in legend),
+        views=tuple(v["name"] for v in views),
+        view=payload["view"],
     )
+
+
+def _page_groups(flags: Scene, selection: set[str]) -> dict[str, tuple[str, ...]]:
+    """Group id -> members, for the groups of the page with members in its selection.
+
+    A group whose family or root chip is outside the selection (a focus page) is left out:
+    its members are drawn as they are rather than folded into a node the page does not have.
+    """
+    found = {}
+    for group in flags.groups:
+        members = tuple(m for m in group.members if m in selection)
+        if group.synthetic and len(members) < 2:
+            continue
+        if not members or (not group.synthetic and group.id not in selection):
+            continue
+        found[group.id] = members
+    return found
+
+
+def _group_record(
+    graph: Graph, group_id: str, members: tuple[str, ...], G: nx.MultiDiGraph, styles: dict
+) -> dict:
+    """The node of a maker's other chips, which no entity stands for."""
+    maker = group_id[len(GROUP_PREFIX) :]
+    data = G.nodes[maker] if maker in G else {}
+    classes = sorted(G.nodes[m].get("class") or "" for m in members)
+    cls = max(sorted(set(classes)), key=classes.count)
+    style = styles[cls]
+    en = data.get("label") or _name(graph, expand_curie(maker))
+    names = [["en", f"{en} chips"]]
+    for tag, attr, word in (
+        ("zh-Hans", "label_zh_hans", "芯片"),
+        ("zh-Hant", "label_zh_hant", "晶片"),
+    ):
+        if data.get(attr):
+            names.append([tag, data[attr] + word])
+    return {
+        "id": group_id,
+        "cls": cls,
+        "names": names,
+        "alt": [],
+        "figures": [],
+        "moreFigures": 0,
+        "sources": [],
+        "moreSources": 0,
+        "synthetic": 1,
+        "members": list(members),
+        "maker": maker,
+        "shape": style["shape"],
+        "color": style["colour"],
+    }
+
+
+def _views(
+    graph: Graph,
+    G: nx.MultiDiGraph,
+    selection: nx.MultiDiGraph,
+    flags: Scene,
+    groups: dict[str, tuple[str, ...]],
+    whole: bool,
+    focus_key: str | None,
+    catalogue: bool,
+    edge_ids: dict[tuple[str, str, str], str],
+) -> list[dict]:
+    """The page's views, each with its nodes, its own links and its positions.
+
+    A page of the whole graph has the whole graph and the presets; a page of a focus or of
+    some classes has that selection only."""
+    labels_of: dict[str, dict[str, str]] = {}
+    if whole:
+        choices = [("all", "Whole graph", "全图", "every entity", False, set(G), [])]
+        for p in PRESETS.values():
+            chosen, links = p.select(graph, G)
+            choices.append((p.name, p.title, p.title_zh, p.description, p.expand, chosen, links))
+            if p.edge_labels is not None:
+                wanted = p.edge_labels(graph, G)
+                labels_of[p.name] = {
+                    edge_ids[key]: text for key, text in wanted.items() if key in edge_ids
+                }
+    else:
+        label, about = "Selection", "the chosen classes"
+        if focus_key is not None:
+            name = selection.nodes[focus_key].get("label") or focus_key
+            label, about = f"Around {name}", f"{name} and what links to it, near and far"
+        choices = [("selection", label, "所选", about, False, set(selection), [])]
+    member_of = {m: g for g, members in groups.items() for m in members}
+    views = []
+    for name, title, title_zh, description, expand, chosen, links in choices:
+        chosen = set(chosen) & set(selection)
+        # A view with a family's chips has the family (or the maker's group) to fold them in.
+        chosen |= {member_of[n] for n in chosen if n in member_of}
+        folded = {} if expand else {n: member_of[n] for n in chosen if n in member_of}
+
+        def drawn(n: str) -> bool:
+            return (catalogue or n not in flags.catalogue) and n not in flags.reference
+
+        shown = {n for n in chosen if not n.startswith(GROUP_PREFIX) and n not in folded}
+        shown = {n for n in shown if drawn(n)}
+        for group_id, members in groups.items():
+            live = any(drawn(m) for m in members if m in chosen)
+            if group_id in chosen and not expand and live:
+                shown.add(group_id)
+        pairs = []
+        for u, v in selection.edges():
+            if u in chosen and v in chosen:
+                pairs.append((folded.get(u, u), folded.get(v, v)))
+        pairs += [(link.source, link.target) for link in links]
+        hidden: dict[str, set[str]] = defaultdict(set)
+        for u, v in selection.edges():
+            if u in chosen and v in chosen:
+                hidden[u].add(v)
+                hidden[v].add(u)
+        anchors = {n: g for n, g in member_of.items() if n in chosen and g in chosen}
+        if expand:
+            anchors = {n: g for n, g in anchors.items() if not drawn(n)}
+        for member, group_id in anchors.items():
+            hidden[member].add(group_id)
+            hidden[group_id].add(member)
+        rest = {n: hidden.get(n, set()) for n in chosen if n not in shown}
+        positions = view_layout(shown, pairs, rest, anchors)
+        views.append(
+            {
+                "name": name,
+                "title": title,
+                "titleZh": title_zh,
+                "description": description,
+                "expand": expand,
+                "nodes": None if chosen >= set(selection) else sorted(chosen),
+                "pos": {n: list(xy) for n, xy in positions.items()},
+                "links": [_view_link(name, i, link) for i, link in enumerate(links)],
+                "edgeLabels": labels_of.get(name, {}),
+            }
+        )
+    return views
+
+
+def _view_link(view: str, number: int, link: ViewLink) -> dict:
+    return {
+        "id": f"{view}:{number}",
+        "from": link.source,
+        "to": link.target,
+        "label": link.label,
+        "details": list(link.details),
+    }
 
 
 def render_html(
@@ -788,10 +874,20 @@ def render_html(
     focus: str | None = None,
     depth: int = 1,
     classes: Iterable[str] | None = None,
+    view: str | None = None,
+    catalogue: bool = False,
     title: str = DEFAULT_TITLE,
 ) -> str:
     """The viewer page for ``graph`` as a string (same graph and arguments, same bytes)."""
-    return render_viewer(graph, focus=focus, depth=depth, classes=classes, title=title).html
+    return render_viewer(
+        graph,
+        focus=focus,
+        depth=depth,
+        classes=classes,
+        view=view,
+        catalogue=catalogue,
+        title=title,
+    ).html
 
 
 def viewer_export(loaded: LoadedGraph) -> bytes:

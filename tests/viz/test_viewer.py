@@ -165,8 +165,10 @@ def test_large_graph_gets_python_layout_and_no_physics():
     assert not viewer.physics
     data = json.loads(re.search(r'id="kg-data">(.*?)</script>', viewer.html, re.S).group(1))
     assert data["options"]["physics"]["enabled"] is False
-    positions = {(n["x"], n["y"]) for n in data["nodes"]}
-    assert all("x" in n and "y" in n for n in data["nodes"])
+    # Positions are per view; the opening view places every node of the page.
+    placed = data["views"][0]["pos"]
+    assert set(placed) == {n["id"] for n in data["nodes"]}
+    positions = {tuple(xy) for xy in placed.values()}
     assert len(positions) > 0.95 * len(data["nodes"]), "nodes are spread, not stacked"
 
 
@@ -241,6 +243,14 @@ def browser():
     chromium.stop()
 
 
+def _sources(graph: Graph, G: nx.MultiDiGraph) -> set[str]:
+    """The entity graph's sources (every subclass of aichip:Source), by their CURIEs."""
+    from kg.export.entity_graph import curie
+
+    classes = {curie(c) for c in graph.transitive_subjects(RDFS.subClassOf, AICHIP.Source)}
+    return {n for n, cls in G.nodes(data="class") if cls in classes}
+
+
 def open_viewer(browser, path: Path):
     page = browser.new_page()
     seconds = page.open(path.as_uri(), ready=READY)
@@ -265,8 +275,20 @@ def test_browser_fixture_page(browser, fixture_graph, fixture_html, tmp_path):
         "[network.body.data.nodes.length, network.body.data.edges.length,"
         " network.body.nodeIndices.length, network.body.edgeIndices.length]"
     )
-    assert counts == [G.number_of_nodes(), G.number_of_edges()] * 2
-    # Chinese in the legend, the menu and the search placeholder, as rendered text.
+    # Sources are hidden until their toggle is ticked; every other entity and link is drawn.
+    sources = _sources(fixture_graph, G)
+    linked = sum(1 for u, v in G.edges() if u not in sources and v not in sources)
+    assert counts == [G.number_of_nodes(), G.number_of_edges()] + [
+        G.number_of_nodes() - len(sources),
+        linked,
+    ]
+    page.evaluate("document.getElementById('kg-reference').click(); true")
+    drawn = page.evaluate("[network.body.nodeIndices.length, network.body.edgeIndices.length]")
+    assert drawn == [G.number_of_nodes(), G.number_of_edges()]
+    # Chinese in the legend, the menu and the search placeholder, as rendered text (the
+    # legend is folded away until opened).
+    assert "公司" not in page.evaluate("document.body.innerText")
+    page.evaluate("document.querySelector('#kg-legend-box summary').click(); true")
     text = page.evaluate("document.body.innerText")
     for word in ("公司", "基金会", "中文(简体)", "中文(繁體)", "类别"):
         assert word in text
@@ -352,6 +374,7 @@ def test_browser_search_and_class_filter(browser, fixture_graph, fixture_html, t
     page.evaluate(
         "document.querySelector('#kg-legend input[value=\"aichip:Company\"]').click(); true"
     )
+    page.evaluate("document.getElementById('kg-reference').click(); true")  # sources too
     visible = page.evaluate("[network.body.nodeIndices.length, network.body.edgeIndices.length]")
     expected_edges = sum(1 for u, v in G.edges() if u not in companies and v not in companies)
     assert visible == [G.number_of_nodes() - len(companies), expected_edges]
@@ -407,10 +430,13 @@ def test_browser_real_graph(browser, tmp_path):
     path.write_text(viewer.html, encoding="utf-8")
     page, _ = open_viewer(browser, path)
     G = entity_graph(loaded.graph)
-    assert page.evaluate("[network.body.data.nodes.length, network.body.data.edges.length]") == [
-        G.number_of_nodes(),
-        G.number_of_edges(),
-    ]
+    # Every entity and link reaches the page (group nodes and folded links come on top).
+    assert page.evaluate(
+        "[network.body.data.nodes.get().filter(function (n) {"
+        "   return !/^group:/.test(n.id); }).length,"
+        " network.body.data.edges.get().filter(function (e) { return /^e[0-9]+$/.test(e.id); })"
+        ".length]"
+    ) == [G.number_of_nodes(), G.number_of_edges()]
     # Huawei is in the real graph and found by its traditional Chinese name.
     page.evaluate(
         "var s = document.getElementById('kg-search'); s.value = '華為';"
