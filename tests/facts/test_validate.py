@@ -23,7 +23,8 @@ BROKEN = {
     ),
     "dangling-term": (
         "kg:stmt-x a aichip:Statement ; rdf:subject kg:acme ; rdf:predicate aichip:competesWith ;"
-        ' rdf:object kg:initech ; prov:wasDerivedFrom kg:src-test ; aichip:quote "x"@en .',
+        ' rdf:object kg:initech ; prov:wasDerivedFrom kg:src-test ; aichip:quote "x"@en ;'
+        " aichip:rank aichip:Normal .",
         "kg:initech",
     ),
     "undeclared-term": (
@@ -123,7 +124,8 @@ def _chip(slug: str, label: str, maker: str) -> str:
         f'kg:{slug} a aichip:GPU ; rdfs:label "{label}"@en .\n'
         f"kg:stmt-{slug}-designedby a aichip:Statement ; rdf:subject kg:{slug} ;"
         f" rdf:predicate aichip:designedBy ; rdf:object kg:{maker} ;"
-        f' prov:wasDerivedFrom kg:src-test ; aichip:quote "{label} by {maker}"@en .\n'
+        f' prov:wasDerivedFrom kg:src-test ; aichip:quote "{label} by {maker}"@en ;'
+        " aichip:rank aichip:Normal .\n"
     )
 
 
