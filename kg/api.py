@@ -171,13 +171,25 @@ class Graph:
         focus: str | None = None,
         depth: int = 1,
         classes: list[str] | None = None,
+        view: str | None = None,
+        catalogue: bool = False,
     ) -> Viewer:
-        """The interactive viewer (``kg viz``), shown inline in Jupyter."""
+        """The interactive viewer (``kg viz``), shown inline in Jupyter: the whole graph, an
+        entity's neighbourhood (``focus``, ``depth``), some classes, or a preset ``view``
+        (``pytorch-foundation``, ``china-accelerators``, ``china-market``,
+        ``export-controls``); ``catalogue`` also shows catalogue-only chips."""
         from kg.viz.viewer import render_viewer
 
         if depth != 1 and focus is None:
             raise InputError("depth needs a focus: viz(focus='huawei', depth=2)")
-        page = render_viewer(self.rdflib(), focus=focus, depth=depth, classes=classes or [])
+        page = render_viewer(
+            self.rdflib(),
+            focus=focus,
+            depth=depth,
+            classes=classes or [],
+            view=view,
+            catalogue=catalogue,
+        )
         return Viewer(page.html, page.nodes, page.edges)
 
     # -- analytics ---------------------------------------------------------------------------

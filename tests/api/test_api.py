@@ -65,6 +65,8 @@ def test_viewer_displays_inline_and_saves(g, tmp_path):
     assert html.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in html
     saved = page.save(tmp_path / "huawei.html")
     assert saved.read_text(encoding="utf-8") == page.html
+    market = g.viz(view="china-market")  # the page opens on that preset view
+    assert '"view":"china-market"' in market.html and '"view":"china-market"' not in page.html
 
 
 def test_the_api_module_examples_run():
