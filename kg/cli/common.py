@@ -34,6 +34,7 @@ __all__ = [
     "no_cache_option",
     "pass_app",
     "progress",
+    "strict_option",
 ]
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -122,6 +123,8 @@ def emit_result(result: Any, fmt: str | None, as_json: bool) -> None:
     count on stderr for tables."""
     if fmt is None:
         fmt = ("jsonld" if result.is_graph else "json") if as_json else "table"
+    for warning in getattr(result, "warnings", ()):
+        click.echo(f"warning: {warning}", err=True)
     stream = sys.stdout.buffer
     stream.write(result.serialize(fmt))
     stream.flush()
@@ -154,6 +157,12 @@ format_option = click.option(
     default=None,
     help="table (default), csv, tsv, json or xml (SPARQL 1.1 results) for SELECT/ASK; "
     "ttl, nt, jsonld or rdfxml for CONSTRUCT/DESCRIBE (turtle, ntriples… also accepted).",
+)
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (a kg: or aichip: term the graph lacks, a language-tag comparison "
+    "that is never true) as errors: exit 2, run nothing.",
 )
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="JSON output (SPARQL results JSON, or JSON-LD)."

@@ -17,6 +17,7 @@ from kg.cli.common import (
     json_option,
     no_cache_option,
     pass_app,
+    strict_option,
 )
 
 
@@ -51,6 +52,7 @@ def _read_query_text(query: str | None, query_file: Path | None) -> tuple[str, s
 @json_option
 @infer_option
 @no_cache_option
+@strict_option
 @click.option(
     "--endpoint",
     metavar="URL",
@@ -65,6 +67,7 @@ def query(
     as_json: bool,
     infer: bool,
     no_cache: bool,
+    strict: bool,
     endpoint: str | None,
 ) -> None:
     """Run a SPARQL query over the graph (read-only).
@@ -72,7 +75,9 @@ def query(
     QUERY is inline, or comes from -f FILE or stdin. The project prefixes are pre-declared:
     kg: aichip: org: prov: skos: rdf: rdfs: owl: xsd: dcterms: schema:. Output is an aligned
     table unless --format says otherwise, whether or not stdout is a terminal. A syntax error
-    prints line:column and exits 2; UPDATE, SERVICE and FROM are refused.
+    prints line:column and exits 2; UPDATE, SERVICE and FROM are refused. A kg: or aichip:
+    term the graph does not hold is a warning on stderr, with a did-you-mean (--strict: an
+    error; --json: a "warnings" list).
 
     \b
     Examples:
@@ -92,7 +97,7 @@ def query(
         emit_result(query_endpoint(endpoint, text, source=source).result, fmt, as_json)
         return
     store = app.graph(infer=infer, use_cache=not no_cache)
-    emit_result(store.query(text, source=source), fmt, as_json)
+    emit_result(store.query(text, source=source, strict=strict), fmt, as_json)
 
 
 @click.command()
@@ -119,6 +124,7 @@ def query(
 @json_option
 @infer_option
 @no_cache_option
+@strict_option
 @pass_app
 def ask(
     app: App,
@@ -130,6 +136,7 @@ def ask(
     as_json: bool,
     infer: bool,
     no_cache: bool,
+    strict: bool,
 ) -> None:
     """List the competency questions, or run one by NAME.
 
@@ -176,7 +183,8 @@ def ask(
     if show_query:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    emit_result(store.query(text, source=app.project.display(named.path)), fmt, as_json)
+    source = app.project.display(named.path)
+    emit_result(store.query(text, source=source, strict=strict), fmt, as_json)
 
 
 @click.command()

@@ -338,7 +338,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         if self.server.config.cors:
             self.send_header("Access-Control-Allow-Origin", "*")
-            self.send_header("Access-Control-Expose-Headers", "KG-Truncated, KG-Max-Rows")
+            self.send_header(
+                "Access-Control-Expose-Headers", "KG-Truncated, KG-Max-Rows, KG-Warnings"
+            )
         for name, value in headers:
             self.send_header(name, value)
         if self.close_connection:

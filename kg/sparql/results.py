@@ -88,6 +88,8 @@ class Result:
         self.native_triples: tuple[tuple, ...] = tuple(triples or ())
         self.truncated = truncated
         self.total = total
+        #: What makes the answer suspect (a term the graph lacks…); see kg.sparql.vocabulary.
+        self.warnings: tuple[str, ...] = ()
         self._rdflib_rows: tuple | None = None
 
     # -- building ----------------------------------------------------------------------------
@@ -117,21 +119,24 @@ class Result:
     def capped(self, limit: int) -> Result:
         """This answer cut to ``limit`` rows or triples (marked ``truncated`` if anything went)."""
         if self.kind == "SELECT" and len(self.native_rows) > limit:
-            return Result(
+            cut = Result(
                 "SELECT",
                 self.variables,
                 rows=self.native_rows[:limit],
                 truncated=True,
                 total=len(self.native_rows),
             )
-        if self.kind in ("CONSTRUCT", "DESCRIBE") and len(self.native_triples) > limit:
-            return Result(
+        elif self.kind in ("CONSTRUCT", "DESCRIBE") and len(self.native_triples) > limit:
+            cut = Result(
                 self.kind,
                 triples=self.native_triples[:limit],
                 truncated=True,
                 total=len(self.native_triples),
             )
-        return self
+        else:
+            return self
+        cut.warnings = self.warnings
+        return cut
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -275,6 +280,8 @@ def _json(result: Result) -> bytes:
     if result.truncated:
         data["truncated"] = True
         data["maxRows"] = len(result)
+    if result.warnings:  # SPARQL JSON readers ignore keys they do not know
+        data["warnings"] = list(result.warnings)
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
 
