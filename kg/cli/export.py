@@ -26,6 +26,8 @@ EXPORT_FORMATS = (
     "edges-csv",
     "cyjs",
 )
+# kg.export.formats.ALIASES: the names `kg query` and `kg serve` use for the RDF formats.
+EXPORT_ALIASES = ("ttl", "nt", "n-triples", "json-ld", "rdf", "rdf+xml")
 
 
 @click.command("export")
@@ -33,8 +35,8 @@ EXPORT_FORMATS = (
     "--format",
     "-f",
     "format_name",
-    type=click.Choice(EXPORT_FORMATS),
-    help="Export format (see --list).",
+    type=click.Choice(EXPORT_FORMATS + EXPORT_ALIASES, case_sensitive=False),
+    help="Export format (see --list); ttl, nt… are accepted too, as by kg query and kg serve.",
 )
 @click.option(
     "-o",
@@ -91,9 +93,10 @@ def export(
     if format_name is None:
         raise click.UsageError("give --format FORMAT (or --list)")
 
-    from kg.export.formats import render
+    from kg.export.formats import export_name, render
     from kg.facts.load import load
 
+    format_name = export_name(format_name)
     if app.store.kind == "oxigraph":  # a store's own data: pyoxigraph writes RDF from it
         store = app.graph()
         rdf = format_name in ("turtle", "ntriples")

@@ -39,6 +39,7 @@ __all__ = [
     "GRAPH_FORMATS",
     "SOLUTION_FORMATS",
     "Result",
+    "canonical_format",
     "format_names",
 ]
 
@@ -62,8 +63,17 @@ def format_names() -> tuple[str, ...]:
     return FORMATS + tuple(_ALIASES)
 
 
-def _canonical(fmt: str) -> str:
+#: ``json`` and ``xml`` name the graph serialisations for CONSTRUCT and DESCRIBE, as they do
+#: for ``kg serve``'s ``format`` parameter.
+_FOR_GRAPHS = {"json": "jsonld", "xml": "rdfxml"}
+
+
+def canonical_format(fmt: str) -> str:
+    """The canonical name of a format name (``turtle`` -> ``ttl``), for query, export, serve."""
     return _ALIASES.get(fmt.lower(), fmt.lower())
+
+
+_canonical = canonical_format
 
 
 class Result:
@@ -213,6 +223,8 @@ class Result:
     def serialize(self, fmt: str = "table") -> bytes:
         """The answer in ``fmt`` (see the module doc), UTF-8."""
         fmt = _canonical(fmt)
+        if self.is_graph:
+            fmt = _FOR_GRAPHS.get(fmt, fmt)
         if fmt not in FORMATS:
             raise QueryError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         allowed = GRAPH_FORMATS if self.is_graph else SOLUTION_FORMATS
