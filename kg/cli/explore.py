@@ -17,6 +17,7 @@ from kg.cli.common import (
     json_option,
     no_cache_option,
     pass_app,
+    quiet_option,
     strict_option,
 )
 
@@ -53,6 +54,7 @@ def _read_query_text(query: str | None, query_file: Path | None) -> tuple[str, s
 @infer_option
 @no_cache_option
 @strict_option
+@quiet_option
 @click.option(
     "--endpoint",
     metavar="URL",
@@ -68,6 +70,7 @@ def query(
     infer: bool,
     no_cache: bool,
     strict: bool,
+    quiet: bool,
     endpoint: str | None,
 ) -> None:
     """Run a SPARQL query over the graph (read-only).
@@ -96,7 +99,7 @@ def query(
             raise InputError("--infer reasons over the local graph; it cannot go with --endpoint")
         emit_result(query_endpoint(endpoint, text, source=source).result, fmt, as_json)
         return
-    store = app.graph(infer=infer, use_cache=not no_cache)
+    store = app.graph(infer=infer, use_cache=not no_cache, quiet=quiet)
     emit_result(store.query(text, source=source, strict=strict), fmt, as_json)
 
 
@@ -125,6 +128,7 @@ def query(
 @infer_option
 @no_cache_option
 @strict_option
+@quiet_option
 @pass_app
 def ask(
     app: App,
@@ -137,6 +141,7 @@ def ask(
     infer: bool,
     no_cache: bool,
     strict: bool,
+    quiet: bool,
 ) -> None:
     """List the competency questions, or run one by NAME.
 
@@ -178,7 +183,8 @@ def ask(
         return
     named = find_query(name, queries_dir)
     pairs = parse_param_options(params)
-    store = app.graph(infer=infer, use_cache=not no_cache) if (pairs or not show_query) else None
+    wanted = pairs or not show_query
+    store = app.graph(infer=infer, use_cache=not no_cache, quiet=quiet) if wanted else None
     text = bind(named, pairs, store.as_rdflib() if pairs else None)
     if show_query:
         click.echo(text, nl=not text.endswith("\n"))

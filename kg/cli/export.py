@@ -110,7 +110,7 @@ def export(
         return
     from kg.write import write_bytes_atomic
 
-    write_bytes_atomic(output, data)
+    write_bytes_atomic(output, data, parents=False)
     click.echo(f"wrote {output} ({len(data)} bytes, {FORMATS[format_name].media_type})", err=True)
 
 
@@ -176,7 +176,7 @@ def viz(
         classes=[name for name in classes if name],
         title=title or DEFAULT_TITLE,
     )
-    write_text_atomic(output, viewer.html)
+    write_text_atomic(output, viewer.html, parents=False)
     summary = {
         "output": str(output),
         "bytes": len(viewer.html.encode("utf-8")),

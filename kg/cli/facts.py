@@ -10,6 +10,8 @@ from kg.cli.common import (
     App,
     exit_with,
     pass_app,
+    progress,
+    quiet_option,
 )
 
 
@@ -51,8 +53,9 @@ def validate(app: App, shacl: bool) -> None:
     is_flag=True,
     help="Write nothing; exit 1 naming the files whose committed copy is stale.",
 )
+@quiet_option
 @pass_app
-def build(app: App, out_dir: Path | None, check: bool) -> None:
+def build(app: App, out_dir: Path | None, check: bool, quiet: bool) -> None:
     """Load, validate and write every export (RDF, graph formats, HTML viewer).
 
     Stops before writing anything if validation finds a problem. Outputs are deterministic
@@ -70,7 +73,7 @@ def build(app: App, out_dir: Path | None, check: bool) -> None:
         project,
         out_dir or project.exports_dir,
         check=check,
-        progress=lambda message: click.echo(message, err=True),
+        progress=progress(quiet) or (lambda _message: None),
     )
     if check:
         if result.stale:

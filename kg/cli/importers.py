@@ -10,6 +10,8 @@ from kg.cli.common import (
     App,
     echo_json,
     pass_app,
+    progress,
+    quiet_option,
 )
 
 
@@ -33,9 +35,10 @@ def import_() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Match, validate and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@quiet_option
 @pass_app
 def import_epoch_command(
-    app: App, file: Path, out: Path | None, dry_run: bool, as_json: bool
+    app: App, file: Path, out: Path | None, dry_run: bool, as_json: bool, quiet: bool
 ) -> None:
     """Import Epoch AI's ML hardware CSV (CC BY 4.0) as statements.
 
@@ -58,7 +61,7 @@ def import_epoch_command(
     from kg.importers.epoch import prepare_epoch_import, summary_lines
     from kg.write import write_text_atomic
 
-    prepared = prepare_epoch_import(app.project, file, out=out)
+    prepared = prepare_epoch_import(app.project, file, out=out, progress=progress(quiet))
     shown = app.project.display(prepared.target)
     if as_json:
         payload = dataclasses.asdict(prepared.report)

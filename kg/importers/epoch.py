@@ -29,7 +29,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -1031,8 +1031,15 @@ class PreparedImport:
     report: Any
 
 
-def prepare_epoch_import(project: Any, file: Path, *, out: Path | None = None) -> PreparedImport:
-    """Read, match and validate Epoch's CSV against ``project``; write nothing.
+def prepare_epoch_import(
+    project: Any,
+    file: Path,
+    *,
+    out: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PreparedImport:
+    """Read, match and validate Epoch's CSV against ``project``; write nothing. ``progress``
+    hears a line before each slow step.
 
     Raises :class:`~kg.errors.ImportFailed` listing ``FILE:ROW: column: problem`` lines for a
     malformed CSV, or the validation problems the import would add to the facts.
@@ -1041,8 +1048,11 @@ def prepare_epoch_import(project: Any, file: Path, *, out: Path | None = None) -
     from kg.importers.base import import_problems, load_curated
     from kg.importers.turtle import render_turtle
 
+    say = progress or (lambda _message: None)
     target = out or project.facts_dir / "imported" / "epoch.ttl"
+    say("loading the curated facts…")
     curated = load_curated(project, exclude=target)
+    say(f"matching the rows of {file}…")
     result = import_epoch(file, curated.facts, display=file.name)
     report = result.report
     if report.errors:
@@ -1051,6 +1061,7 @@ def prepare_epoch_import(project: Any, file: Path, *, out: Path | None = None) -
             f"{len(report.errors)} problem(s) in {file}; nothing written",
         )
     text = render_turtle(result.graph, result.header)
+    say(f"validating the {len(result.graph)} imported triples with the facts…")
     problems = import_problems(curated, result.graph, project.display(target), text)
     if problems:
         raise ImportFailed(
