@@ -281,19 +281,24 @@ def _json_term(term: Any) -> dict[str, str]:
 
 
 def _json(result: Result) -> bytes:
+    data: dict[str, Any] = {
+        "head": {"vars": list(result.variables)} if result.kind != "ASK" else {}
+    }
+    if result.warnings:
+        # Before "results": SPARQL JSON readers skip keys they do not know, but pyoxigraph's
+        # only where they come before the bindings.
+        data["warnings"] = list(result.warnings)
     if result.kind == "ASK":
-        data: dict[str, Any] = {"head": {}, "boolean": bool(result.boolean)}
+        data["boolean"] = bool(result.boolean)
     else:
         bindings = [
             {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
             for row in result.native_rows
         ]
-        data = {"head": {"vars": list(result.variables)}, "results": {"bindings": bindings}}
+        data["results"] = {"bindings": bindings}
     if result.truncated:
         data["truncated"] = True
         data["maxRows"] = len(result)
-    if result.warnings:  # SPARQL JSON readers ignore keys they do not know
-        data["warnings"] = list(result.warnings)
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
 
 
