@@ -223,7 +223,9 @@ def show(app: App, term: str, as_json: bool, no_cache: bool) -> None:
 
 @click.command()
 @click.argument("text", nargs=-1, required=True)
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Matches (0 = all)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
 @no_cache_option
 @pass_app

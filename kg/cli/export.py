@@ -168,6 +168,11 @@ def viz(
     from kg.viz.viewer import DEFAULT_TITLE, render_viewer
     from kg.write import write_text_atomic
 
+    depth_given = click.get_current_context().get_parameter_source("depth")
+    if focus is None and depth_given is not click.core.ParameterSource.DEFAULT:
+        from kg.errors import InputError
+
+        raise InputError(f"--depth {depth} needs --focus TERM: it counts links away from TERM")
     classes = [name.strip() for value in class_names for name in value.split(",")]
     viewer = render_viewer(
         load(app.project).graph,

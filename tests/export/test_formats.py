@@ -446,6 +446,7 @@ def test_cli_writes_stdout_and_file_identically(name, fixture_project, small):
     to_stdout = runner.invoke(cli, [*root, "export", "--format", name])
     assert to_stdout.exit_code == 0, to_stdout.output
     target = fixture_project / "out" / export.FORMATS[name].filename
+    target.parent.mkdir()  # -o never creates directories (a typo must not make one)
     to_file = runner.invoke(cli, [*root, "export", "-f", name, "-o", str(target)])
     assert to_file.exit_code == 0, to_file.output
     assert to_stdout.stdout_bytes == target.read_bytes() == export.render(name, small)
