@@ -80,8 +80,12 @@ def cli(ctx: click.Context, root: Path | None, facts_dir: Path | None, store_spe
       kg search 華為           find entities by any name, in any script
     """
     from kg.config import read_config
+    from kg.errors import InputError
     from kg.store.spec import parse_spec
 
+    for given, what in ((root, "project directory"), (facts_dir, "facts directory")):
+        if given is not None and not given.is_dir():  # as typed: not a resolved path
+            raise InputError(f"{given}: no such {what}")
     project = discover_project(root, facts_dir)
     if store_spec is None:  # --store and $KG_STORE win over the project's kg.toml
         store_spec = read_config(project.root).store

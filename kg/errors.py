@@ -13,6 +13,7 @@ __all__ = [
     "ImportFailed",
     "QueryError",
     "UpdateRefused",
+    "QueryWarnings",
     "UnknownTermError",
     "ExportError",
     "RemoteError",
@@ -75,6 +76,22 @@ class QueryError(InputError):
 
 class UpdateRefused(QueryError):
     """A SPARQL UPDATE sent where the graph is read-only (the endpoint answers 403)."""
+
+
+class QueryWarnings(QueryError):
+    """A query with warnings (a term the graph lacks…), refused because strictness was asked
+    for; ``problems`` lists them as ``warning: …`` lines."""
+
+    def __init__(self, warnings: tuple[str, ...] | list[str]) -> None:
+        self.warnings = tuple(warnings)
+        self.problems = [f"warning: {w}" for w in self.warnings]
+        count = len(self.warnings)
+        super().__init__(
+            f"{count} warning{'' if count == 1 else 's'} and --strict: the query was not run"
+        )
+
+    def __reduce__(self):
+        return type(self), (self.warnings,)
 
 
 class UnknownTermError(InputError):

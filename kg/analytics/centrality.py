@@ -101,8 +101,8 @@ def centrality(
         if not classes or any(has_class(G, node, cls) for cls in classes)
     ]
     rows.sort(key=lambda r: (-getattr(r, sort), r.node))
-    if top is not None:
-        rows = rows[: max(top, 0)]
+    if top:  # None and 0 both mean every row, as --top 0 does
+        rows = rows[:top]
     focus = G.graph.get("focus")
     return CentralityResult(
         rows=tuple(rows),

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from kg.analytics.projection import OBSERVATION, RANK_ORDER, node_label, simple_view
+from kg.analytics.projection import (
+    OBSERVATION,
+    RANK_ORDER,
+    node_label,
+    relation_label,
+    simple_view,
+)
 
 __all__ = ["Hop", "PathResult", "chain_text", "shortest_path"]
 
@@ -50,7 +56,7 @@ def _figure(data: dict) -> str:
     return f"{data['label']} {value.normalize():f}{unit}{period}"
 
 
-def _hop(G: nx.MultiDiGraph, u: str, v: str) -> Hop:
+def _hop(G: nx.MultiDiGraph, u: str, v: str, lang: str = "en") -> Hop:
     """The relationship to show between neighbours ``u`` and ``v``: entity relationships
     before figures, the walk's direction before the reverse, best rank, then by predicate."""
     options = []
@@ -68,7 +74,9 @@ def _hop(G: nx.MultiDiGraph, u: str, v: str) -> Hop:
             )
             options.append((order, forward, data))
     _order, forward, data = min(options, key=lambda option: option[0])
-    label = _figure(data) if data.get("kind") == OBSERVATION else data.get("label") or ""
+    predicate = data.get("predicate") or ""
+    named = dict(data, label=relation_label(G, predicate, data.get("label") or "", lang))
+    label = _figure(named) if data.get("kind") == OBSERVATION else named["label"]
     return Hop(
         start=u,
         end=v,
@@ -90,7 +98,7 @@ def shortest_path(G: nx.MultiDiGraph, a: str, b: str, *, lang: str = "en") -> Pa
         nodes = nx.shortest_path(view, a, b)
     except nx.NetworkXNoPath:
         return None
-    hops = tuple(_hop(G, u, v) for u, v in zip(nodes, nodes[1:], strict=False))
+    hops = tuple(_hop(G, u, v, lang) for u, v in zip(nodes, nodes[1:], strict=False))
     return PathResult(
         nodes=tuple(nodes),
         labels=tuple(node_label(G, node, lang) for node in nodes),

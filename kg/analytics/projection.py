@@ -21,11 +21,12 @@ from typing import Any
 
 import networkx as nx
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
-from rdflib.namespace import PROV
+from rdflib.namespace import PROV, SKOS
 
 from kg.explore.search import best_label
 from kg.export.entity_graph import curie, entity_graph
 from kg.ns import AICHIP
+from kg.sparql.terms import bcp47_case
 
 __all__ = [
     "OBSERVATION",
@@ -135,7 +136,45 @@ def project(source: Any, *, include_sources: bool = False) -> nx.MultiDiGraph:
                 classes.update(curie(c) for c in closure.get(cls, {cls}))
         data["classes"] = tuple(sorted(classes))
     _add_observation_edges(graph, G)
+    G.graph["relation_labels"] = _relation_labels(graph, G)
     return G
+
+
+def _relation_labels(graph: Graph, G: nx.MultiDiGraph) -> dict[str, dict[str, str]]:
+    """``{predicate CURIE: {language: label}}`` for the Chinese labels the ontology gives the
+    relations (and figure classes) on ``G``'s edges; edges carry only the English one."""
+    from kg.sparql.terms import PREFIXES
+
+    out: dict[str, dict[str, str]] = {}
+    for key in sorted({data.get("predicate") or "" for _, _, data in G.edges(data=True)}):
+        prefix, _, local = key.partition(":")
+        if prefix not in PREFIXES:
+            continue
+        iri = URIRef(PREFIXES[prefix] + local)
+        labels: dict[str, str] = {}
+        for language in ("zh-Hans", "zh-Hant"):
+            for predicate in (SKOS.prefLabel, RDFS.label):  # the preferred label first
+                found = sorted(
+                    str(o) for o in graph.objects(iri, predicate) if _language(o) == language
+                )
+                if found:
+                    labels[language] = found[0]
+                    break
+        if labels:
+            out[key] = labels
+    return out
+
+
+def _language(term: Any) -> str | None:
+    language = getattr(term, "language", None)
+    return bcp47_case(language) if language else None
+
+
+def relation_label(G: nx.Graph, predicate: str, english: str, lang: str = "en") -> str:
+    """A relation's label in ``lang`` (``en``, ``zh-Hans``, ``zh-Hant``), else ``english``."""
+    if lang == "en":
+        return english
+    return G.graph.get("relation_labels", {}).get(predicate, {}).get(lang) or english
 
 
 def has_class(G: nx.Graph, node: str, cls: str) -> bool:

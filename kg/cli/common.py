@@ -34,6 +34,8 @@ __all__ = [
     "no_cache_option",
     "pass_app",
     "progress",
+    "quiet_option",
+    "strict_option",
 ]
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -103,10 +105,17 @@ class App:
     project: Project
     store: StoreSpec
 
-    def graph(self, *, infer: bool = False, use_cache: bool = True):
-        """The project's graph (:func:`kg.store.open_graph`), closed with the command."""
+    def graph(self, *, infer: bool = False, use_cache: bool = True, quiet: bool = False):
+        """The project's graph (:func:`kg.store.open_graph`), closed with the command. A cold
+        ``infer`` (the closure not cached yet) takes seconds: it says so on a terminal."""
         from kg.store import open_graph
 
+        report = progress(quiet)
+        if report and infer:
+            from kg.facts.cache import is_cached
+
+            if not use_cache or not is_cached(self.project, infer=True):
+                report("computing the OWL 2 RL closure (cached for the next run)…")
         store = open_graph(self.project, self.store, infer=infer, use_cache=use_cache)
         # Closed with the command, so an on-disk store's lock is free for the next one even
         # when several commands run in one process (tests, scripts calling cli.main).
@@ -127,9 +136,14 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
 def progress(quiet: bool = False):
-    """A callback printing progress lines on stderr, or None when quiet or not a terminal."""
-    if quiet or not sys.stderr.isatty():
+    """A callback printing progress lines on stderr, or None when quiet or not a terminal
+    (for the steps that take seconds: a build, an import, a cold --infer)."""
+    if quiet or not _stderr_is_terminal():
         return None
     return lambda message: click.echo(message, err=True)
 
@@ -139,6 +153,8 @@ def emit_result(result: Any, fmt: str | None, as_json: bool) -> None:
     count on stderr for tables."""
     if fmt is None:
         fmt = ("jsonld" if result.is_graph else "json") if as_json else "table"
+    for warning in getattr(result, "warnings", ()):
+        click.echo(f"warning: {warning}", err=True)
     stream = sys.stdout.buffer
     # CSV goes to spreadsheets: formulas in the data must not run there (a leading apostrophe).
     stream.write(result.serialize(fmt, spreadsheet_safe=True))
@@ -172,6 +188,15 @@ format_option = click.option(
     default=None,
     help="table (default), csv, tsv, json or xml (SPARQL 1.1 results) for SELECT/ASK; "
     "ttl, nt, jsonld or rdfxml for CONSTRUCT/DESCRIBE (turtle, ntriples… also accepted).",
+)
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (a kg: or aichip: term the graph lacks, a language-tag comparison "
+    "that is never true) as errors: exit 2, run nothing.",
+)
+quiet_option = click.option(
+    "--quiet", "-q", is_flag=True, help="No progress messages on stderr (only shown on a terminal)."
 )
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="JSON output (SPARQL results JSON, or JSON-LD)."

@@ -17,6 +17,8 @@ from kg.cli.common import (
     json_option,
     no_cache_option,
     pass_app,
+    quiet_option,
+    strict_option,
 )
 from kg.cli.remote import connect_timeout_option, credentials, user_option
 
@@ -52,6 +54,8 @@ def _read_query_text(query: str | None, query_file: Path | None) -> tuple[str, s
 @json_option
 @infer_option
 @no_cache_option
+@strict_option
+@quiet_option
 @click.option(
     "--endpoint",
     metavar="URL",
@@ -76,6 +80,8 @@ def query(
     as_json: bool,
     infer: bool,
     no_cache: bool,
+    strict: bool,
+    quiet: bool,
     endpoint: str | None,
     endpoint_timeout: float,
     connect_timeout: float,
@@ -86,7 +92,9 @@ def query(
     QUERY is inline, or comes from -f FILE or stdin. The project prefixes are pre-declared:
     kg: aichip: org: prov: skos: rdf: rdfs: owl: xsd: dcterms: schema:. Output is an aligned
     table unless --format says otherwise, whether or not stdout is a terminal. A syntax error
-    prints line:column and exits 2; UPDATE, SERVICE and FROM are refused.
+    prints line:column and exits 2; UPDATE, SERVICE and FROM are refused. A kg: or aichip:
+    term the graph does not hold is a warning on stderr, with a did-you-mean (--strict: an
+    error; --json: a "warnings" list).
 
     \b
     Examples:
@@ -119,8 +127,8 @@ def query(
         from kg.errors import InputError
 
         raise InputError("--user goes with --endpoint (the local graph needs no credentials)")
-    store = app.graph(infer=infer, use_cache=not no_cache)
-    emit_result(store.query(text, source=source), fmt, as_json)
+    store = app.graph(infer=infer, use_cache=not no_cache, quiet=quiet)
+    emit_result(store.query(text, source=source, strict=strict), fmt, as_json)
 
 
 @click.command()
@@ -147,6 +155,8 @@ def query(
 @json_option
 @infer_option
 @no_cache_option
+@strict_option
+@quiet_option
 @pass_app
 def ask(
     app: App,
@@ -158,6 +168,8 @@ def ask(
     as_json: bool,
     infer: bool,
     no_cache: bool,
+    strict: bool,
+    quiet: bool,
 ) -> None:
     """List the competency questions, or run one by NAME.
 
@@ -199,12 +211,14 @@ def ask(
         return
     named = find_query(name, queries_dir)
     pairs = parse_param_options(params)
-    store = app.graph(infer=infer, use_cache=not no_cache) if (pairs or not show_query) else None
+    wanted = pairs or not show_query
+    store = app.graph(infer=infer, use_cache=not no_cache, quiet=quiet) if wanted else None
     text = bind(named, pairs, store.as_rdflib() if pairs else None)
     if show_query:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    emit_result(store.query(text, source=app.project.display(named.path)), fmt, as_json)
+    source = app.project.display(named.path)
+    emit_result(store.query(text, source=source, strict=strict), fmt, as_json)
 
 
 @click.command()
@@ -246,7 +260,9 @@ def show(app: App, term: str, as_json: bool, as_of: str | None, no_cache: bool) 
 
 @click.command()
 @click.argument("text", nargs=-1, required=True)
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=20, show_default=True, help="Matches (0 = all)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
 @no_cache_option
 @pass_app

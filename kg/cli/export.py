@@ -26,6 +26,8 @@ EXPORT_FORMATS = (
     "edges-csv",
     "cyjs",
 )
+# kg.export.formats.ALIASES: the names `kg query` and `kg serve` use for the RDF formats.
+EXPORT_ALIASES = ("ttl", "nt", "n-triples", "json-ld", "rdf", "rdf+xml")
 
 
 @click.command("export")
@@ -33,8 +35,8 @@ EXPORT_FORMATS = (
     "--format",
     "-f",
     "format_name",
-    type=click.Choice(EXPORT_FORMATS),
-    help="Export format (see --list).",
+    type=click.Choice(EXPORT_FORMATS + EXPORT_ALIASES, case_sensitive=False),
+    help="Export format (see --list); ttl, nt… are accepted too, as by kg query and kg serve.",
 )
 @click.option(
     "-o",
@@ -91,9 +93,10 @@ def export(
     if format_name is None:
         raise click.UsageError("give --format FORMAT (or --list)")
 
-    from kg.export.formats import render
+    from kg.export.formats import export_name, render
     from kg.facts.load import load
 
+    format_name = export_name(format_name)
     if app.store.kind == "oxigraph":  # a store's own data: pyoxigraph writes RDF from it
         store = app.graph()
         rdf = format_name in ("turtle", "ntriples")
@@ -107,7 +110,7 @@ def export(
         return
     from kg.write import write_bytes_atomic
 
-    write_bytes_atomic(output, data)
+    write_bytes_atomic(output, data, parents=False)
     click.echo(f"wrote {output} ({len(data)} bytes, {FORMATS[format_name].media_type})", err=True)
 
 
@@ -185,6 +188,11 @@ def viz(
     from kg.viz.viewer import DEFAULT_TITLE, render_viewer
     from kg.write import write_text_atomic
 
+    depth_given = click.get_current_context().get_parameter_source("depth")
+    if focus is None and depth_given is not click.core.ParameterSource.DEFAULT:
+        from kg.errors import InputError
+
+        raise InputError(f"--depth {depth} needs --focus TERM: it counts links away from TERM")
     classes = [name.strip() for value in class_names for name in value.split(",")]
     viewer = render_viewer(
         load(app.project).graph,
@@ -195,7 +203,7 @@ def viz(
         catalogue=catalogue,
         title=title or DEFAULT_TITLE,
     )
-    write_text_atomic(output, viewer.html)
+    write_text_atomic(output, viewer.html, parents=False)
     summary = {
         "output": str(output),
         "bytes": len(viewer.html.encode("utf-8")),

@@ -11,6 +11,8 @@ from kg.cli.common import (
     echo_json,
     exit_with,
     pass_app,
+    progress,
+    quiet_option,
 )
 
 
@@ -76,8 +78,9 @@ def validate(app: App, shacl: bool, as_json: bool) -> None:
     is_flag=True,
     help="Print {ok, out_dir, files, stale, problems} as JSON (problems: validation's).",
 )
+@quiet_option
 @pass_app
-def build(app: App, out_dir: Path | None, check: bool, as_json: bool) -> None:
+def build(app: App, out_dir: Path | None, check: bool, as_json: bool, quiet: bool) -> None:
     """Load, validate and write every export (RDF, graph formats, HTML viewer).
 
     Stops before writing anything if validation finds a problem. Outputs are deterministic
@@ -101,7 +104,7 @@ def build(app: App, out_dir: Path | None, check: bool, as_json: bool) -> None:
             project,
             target,
             check=check,
-            progress=lambda message: click.echo(message, err=True),
+            progress=progress(quiet or as_json) or (lambda _message: None),
         )
     except ValidationFailed as exc:
         if not as_json:

@@ -10,6 +10,8 @@ from kg.cli.common import (
     App,
     echo_json,
     pass_app,
+    progress,
+    quiet_option,
 )
 
 
@@ -38,9 +40,16 @@ def import_() -> None:
     is_flag=True,
     help="Accept a CSV with a header and no rows (it replaces the previous import with none).",
 )
+@quiet_option
 @pass_app
 def import_epoch_command(
-    app: App, file: Path, out: Path | None, dry_run: bool, as_json: bool, allow_empty: bool
+    app: App,
+    file: Path,
+    out: Path | None,
+    dry_run: bool,
+    as_json: bool,
+    allow_empty: bool,
+    quiet: bool,
 ) -> None:
     """Import Epoch AI's ML hardware CSV (CC BY 4.0) as statements.
 
@@ -66,7 +75,14 @@ def import_epoch_command(
     from kg.importers.epoch import run_epoch_import, summary_lines
     from kg.tables import printable
 
-    outcome = run_epoch_import(app.project, file, out=out, dry_run=dry_run, allow_empty=allow_empty)
+    outcome = run_epoch_import(
+        app.project,
+        file,
+        out=out,
+        dry_run=dry_run,
+        allow_empty=allow_empty,
+        progress=progress(quiet or as_json),
+    )
     shown = printable(app.project.display(outcome.target))
     if as_json:
         payload = dataclasses.asdict(outcome.report)

@@ -59,7 +59,7 @@ def load_command(
 
     from kg.errors import InputError
     from kg.store import open_store
-    from kg.store.bulkload import load_files
+    from kg.store.bulkload import check_inputs, load_files
 
     spec = app.store
     if not check and not spec.persistent:
@@ -67,6 +67,7 @@ def load_command(
             f"kg load keeps triples only in an on-disk store, and --store is {spec}: "
             "give --store oxigraph:PATH (or KG_STORE), or --check to only parse the files"
         )
+    check_inputs(files, fmt)  # before the store exists: a typo must not create one
     show = not quiet and not as_json and sys.stderr.isatty()
     with contextlib.ExitStack() as stack:
         store = stack.enter_context(open_store(spec if not check else "memory"))

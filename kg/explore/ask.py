@@ -12,7 +12,10 @@ and, for each ``param``, a ``VALUES ?foundation { kg:pytorch-foundation }`` clau
 ``<https://…>``, ``"2023"^^xsd:gYear``) or plainly, in which case it takes the form of the
 default: a bare word or a name (``linux-foundation``, ``Linux Foundation``, ``华为``) becomes the
 entity it names when the default is an IRI; ``2023`` becomes ``"2023"^^xsd:gYear`` when the
-default is a year. Giving a parameter twice supplies several values.
+default is a year. A value must have the default's type: a year (``"2022"^^xsd:gYear``) takes
+only a year, a number only a number, a date only a real date, an entity only an entity; anything
+else is a one-line :class:`~kg.errors.InputError` naming the parameter and the type. Giving a
+parameter twice supplies several values.
 """
 
 from __future__ import annotations
@@ -158,22 +161,105 @@ def _quote(value: str) -> str:
     return f'"{escaped}"'
 
 
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_TZ = r"(?:Z|[+-]\d\d:\d\d)?"
+#: Datatypes a parameter's default may have: (what a value must look like, how to say so).
+_DATATYPES = {
+    "gYear": (re.compile(rf"-?\d{{4,}}{_TZ}"), "a year (xsd:gYear), like 2022"),
+    "gYearMonth": (
+        re.compile(rf"-?\d{{4,}}-(0[1-9]|1[0-2]){_TZ}"),
+        "a month (xsd:gYearMonth), like 2022-06",
+    ),
+    "date": (re.compile(rf"-?\d{{4,}}-\d\d-\d\d{_TZ}"), "a date (xsd:date), like 2023-10-17"),
+    "dateTime": (
+        re.compile(rf"-?\d{{4,}}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?{_TZ}"),
+        "a date and time (xsd:dateTime), like 2023-10-17T09:00:00",
+    ),
+    "integer": (re.compile(r"[+-]?\d+"), "a whole number (xsd:integer), like 3"),
+    "decimal": (re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"), "a number (xsd:decimal), like 1.5"),
+    "double": (
+        re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?INF|NaN"),
+        "a number (xsd:double), like 1.5e3",
+    ),
+    "boolean": (re.compile(r"true|false|1|0"), "true or false (xsd:boolean)"),
+}
+_DATATYPES["float"] = _DATATYPES["double"]
+_ENTITY = "an entity (a kg: id, a name, a CURIE or an <IRI>)"
+
+
+def _datatype(literal: str) -> str | None:
+    """The datatype IRI of a SPARQL literal (``"2022"^^xsd:gYear``); None if it has none."""
+    if "^^" not in literal[literal.rindex('"') :]:
+        return None
+    written = literal[literal.rindex("^^") + 2 :]
+    if written.startswith("<"):
+        return written[1:-1]
+    from kg.sparql.terms import PREFIXES
+
+    prefix, _, local = written.partition(":")
+    return PREFIXES.get(prefix, prefix + ":") + local
+
+
+def _number_type(number: str) -> str:
+    if re.fullmatch(r"[+-]?\d+", number):
+        return "integer"
+    return "double" if "e" in number.lower() else "decimal"
+
+
+def _check_lexical(where: str, datatype: str | None, lexical: str) -> None:
+    """An :class:`InputError` unless ``lexical`` is a valid value of ``datatype`` (when kg
+    knows that datatype; other literals are taken as they are)."""
+    if datatype is None or not datatype.startswith(_XSD):
+        return
+    known = _DATATYPES.get(datatype[len(_XSD) :])
+    if known is None:
+        return
+    pattern, description = known
+    valid = pattern.fullmatch(lexical) is not None
+    if valid and datatype.endswith(("#date", "#dateTime")):
+        import datetime
+
+        try:
+            datetime.date.fromisoformat(lexical.lstrip("-")[:10])
+        except ValueError:
+            valid = False
+    if not valid:
+        raise InputError(f"{where}: expected {description}")
+
+
+def _unquote(literal: str) -> str:
+    return literal[1 : literal.rindex('"')].replace('\\"', '"').replace("\\\\", "\\")
+
+
 def _term(query: NamedQuery, param: Param, value: str, graph) -> str:
-    """``value`` as a SPARQL term shaped like ``param.default`` (see the module doc)."""
+    """``value`` as a SPARQL term shaped like ``param.default`` (see the module doc), checked
+    against the default's type: an entity for an IRI, a year for a year, and so on."""
     where = f"{query.id}: --param {param.name}={value}"
     if not value:
         raise InputError(f"{where}: empty value")
-    if _IRI.match(value) or _LITERAL.match(value):
-        return value
     default = param.default
-    if _NUMBER.match(default):
-        if not _NUMBER.match(value):
-            raise InputError(f"{where}: expected a number like {default}")
-        return value
     literal = _LITERAL.match(default)
-    if literal:
+    if _NUMBER.match(default) or literal:
+        number = _NUMBER.match(default)
+        datatype = _XSD + _number_type(default) if number else _datatype(default)
+        description = _DATATYPES.get((datatype or "")[len(_XSD) :], (None, "a literal"))[1]
+        if _IRI.match(value) or (_CURIE.match(value) and ":" in value and not _NUMBER.match(value)):
+            raise InputError(f"{where}: expected {description}, not an entity")
+        if _LITERAL.match(value):
+            _check_lexical(where, _datatype(value), _unquote(value))
+            return value
+        if number:
+            if not _NUMBER.match(value):
+                raise InputError(f"{where}: expected a number like {default}")
+            return value
+        _check_lexical(where, datatype, value)
         suffix = default[default.rindex('"') + 1 :]
         return _quote(value) + suffix
+    # The default is an entity.
+    if _LITERAL.match(value):
+        raise InputError(f"{where}: expected {_ENTITY}, not a literal")
+    if _IRI.match(value):
+        return value
     if _CURIE.match(value) and ":" in value:
         from kg.sparql.terms import PREFIXES
 
@@ -185,7 +271,7 @@ def _term(query: NamedQuery, param: Param, value: str, graph) -> str:
     if graph is None:
         if re.match(r"^[a-z0-9][a-z0-9.\-]*$", value):
             return f"kg:{value}"
-        raise InputError(f"{where}: expected a kg: id, a CURIE or an <IRI>")
+        raise InputError(f"{where}: expected {_ENTITY}")
     from kg.explore.search import resolve
     from kg.sparql.terms import curie
 

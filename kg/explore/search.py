@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDFS, SKOS
+from rdflib.namespace import DCTERMS, OWL, RDFS, SKOS
 
 from kg.errors import InputError, UnknownTermError
 from kg.facts.load import PREFIXES
@@ -95,18 +95,39 @@ def _claims(graph: Graph) -> set[URIRef]:
     return {node for cls in classes for node in graph.subjects(RDF.type, cls)}
 
 
+#: Vocabulary namespaces and kinds of term: labelled classes, properties and ontologies are
+#: not entities.
+_TERM_CLASSES = (
+    OWL.Ontology,
+    OWL.Class,
+    RDFS.Class,
+    RDF.Property,
+    OWL.ObjectProperty,
+    OWL.DatatypeProperty,
+    OWL.AnnotationProperty,
+)
+_VOCABULARIES = tuple(ns for prefix, ns in PREFIXES.items() if prefix != "kg")
+
+
 def entity_names(graph: Graph) -> dict[URIRef, list[tuple[str, bool]]]:
-    """Every ``kg:`` entity with its names as ``(text, is_primary_label)``, slug included."""
+    """Every entity with its names as ``(text, is_primary_label)``: ``kg:`` entities (slug
+    included) and any other labelled IRI outside the vocabularies, such as what ``kg load``
+    brought from another dataset."""
     names: dict[URIRef, list[tuple[str, bool]]] = defaultdict(list)
     for prop in NAME_PROPERTIES:
         for subject, value in graph.subject_objects(prop):
-            if isinstance(subject, URIRef) and str(subject).startswith(str(KG)):
+            if isinstance(subject, URIRef) and not str(subject).startswith(_VOCABULARIES):
                 names[subject].append((str(value), prop in _PRIMARY))
     for subject in set(graph.subjects(RDF.type, None)):
         if isinstance(subject, URIRef) and str(subject).startswith(str(KG)):
             names[subject].append((str(subject)[len(str(KG)) :], False))
     claims = _claims(graph)
-    return {s: v for s, v in names.items() if s not in claims}
+    terms = {s for cls in _TERM_CLASSES for s in graph.subjects(RDF.type, cls)}
+    return {
+        s: v
+        for s, v in names.items()
+        if s not in claims and (str(s).startswith(str(KG)) or s not in terms)
+    }
 
 
 def best_label(graph: Graph, iri: URIRef) -> str:
@@ -154,7 +175,8 @@ def _query_form(text: str) -> str:
 
 
 def search(graph: Graph, text: str, *, limit: int | None = 20, suggest: int = 5) -> SearchResult:
-    """Entities whose names match ``text`` (see the module doc for the rules and ranking)."""
+    """Entities whose names match ``text`` (see the module doc for the rules and ranking); at
+    most ``limit`` of them (None or 0: all)."""
     query = _query_form(text)
     if not query:
         raise InputError(f"nothing to search for in {text!r}")
@@ -173,7 +195,7 @@ def search(graph: Graph, text: str, *, limit: int | None = 20, suggest: int = 5)
             if iri not in best or rank[:5] > best[iri][:5]:
                 best[iri] = rank
     ordered = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][4], _curie(item[0])))
-    if limit is not None:
+    if limit:  # None and 0 both mean every match, as --limit 0 does
         ordered = ordered[:limit]
     matches = tuple(_match(graph, iri, rank[5], rank[0]) for iri, rank in ordered)
     suggestions: tuple[Match, ...] = ()

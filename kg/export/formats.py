@@ -623,10 +623,27 @@ FORMATS: dict[str, ExportFormat] = {
 }
 
 
+#: The query and endpoint names of the RDF formats (:func:`kg.sparql.results.format_names`),
+#: which ``kg export`` accepts too: one set of names for query, export and serve.
+ALIASES = {
+    "ttl": "turtle",
+    "nt": "ntriples",
+    "n-triples": "ntriples",
+    "json-ld": "jsonld",
+    "rdf": "rdfxml",
+    "rdf+xml": "rdfxml",
+}
+
+
+def export_name(name: str) -> str:
+    """The :data:`FORMATS` key a format name means (``ttl`` -> ``turtle``)."""
+    return ALIASES.get(name.lower(), name.lower())
+
+
 def render(name: str, source: Source) -> bytes:
-    """The bytes of export ``name`` (a key of :data:`FORMATS`)."""
+    """The bytes of export ``name`` (a key of :data:`FORMATS`, or one of :data:`ALIASES`)."""
     try:
-        export_format = FORMATS[name]
+        export_format = FORMATS[export_name(name)]
     except KeyError:
         raise UnknownTermError(
             "export format", name, get_close_matches(name, list(FORMATS), n=3)

@@ -315,6 +315,17 @@ def cached_store_path(project: Project | None = None, *, infer: bool = False) ->
 _STORE_DONE = "complete"
 
 
+def is_cached(project: Project | None = None, *, infer: bool = False) -> bool:
+    """Whether the graph (or its closure) is already cached: opening it is then quick."""
+    project = project or default_project()
+    directory = cache_dir(project)
+    if directory is None:
+        return False
+    key = cache_key(project, infer=infer)
+    kind = "closure" if infer else "graph"
+    return (directory / f"{kind}-oxigraph-{key[:40]}" / _STORE_DONE).exists()
+
+
 def _write_store(path: Path, graph: Graph) -> None:
     import pyoxigraph as ox
 

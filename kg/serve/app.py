@@ -506,7 +506,7 @@ class _Headers:
         if config.cors:
             extra += [
                 (b"access-control-allow-origin", b"*"),
-                (b"access-control-expose-headers", b"KG-Truncated, KG-Max-Rows"),
+                (b"access-control-expose-headers", b"KG-Truncated, KG-Max-Rows, KG-Warnings"),
             ]
         self.extra = extra
 

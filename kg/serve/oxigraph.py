@@ -57,6 +57,8 @@ class OxigraphServed:
     """Served graphs in pyoxigraph: an in-memory ``store``, or a checkpoint directory
     ``snapshot`` opened read-only in each worker (see the module doc)."""
 
+    lowercases_tags = True
+
     def __init__(
         self,
         *,

@@ -21,6 +21,7 @@ and write the same bytes. What is added here is what only an endpoint needs:
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from kg.errors import QueryError, UpdateRefused
 from kg.remote.client import KG_GRAPH_IRI
 from kg.sparql.policy import CheckedQuery, check_query
 from kg.sparql.results import Result
+from kg.sparql.vocabulary import TermChecker
 
 if TYPE_CHECKING:
     from rdflib import Dataset, Graph
@@ -48,6 +50,7 @@ __all__ = [
     "negotiate",
     "read_named_graphs",
     "served_data",
+    "term_checker",
 ]
 
 #: (media type, format) for SELECT and ASK, in the order the server prefers them.
@@ -139,6 +142,8 @@ class Served(Protocol):
     (:class:`kg.serve.oxigraph.OxigraphServed`)."""
 
     graph_iri: str
+    #: The engine writes language tags in lower case (pyoxigraph does).
+    lowercases_tags: bool
 
     @property
     def names(self) -> list[str]: ...
@@ -175,6 +180,7 @@ class ServedData:
     dataset: Dataset
     graph_iri: str = KG_GRAPH_IRI
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    lowercases_tags = False
 
     @property
     def names(self) -> list[str]:
@@ -345,7 +351,9 @@ def execute(served: Served, job: Job) -> Reply:
         except UpdateRefused:
             raise Refusal(403, READ_ONLY) from None
         fmt, media = negotiate(checked.kind, job.accept, job.formats)
+        warnings = term_checker(served).warnings(checked)
         result = served.answer(checked, job)
+        result.warnings = warnings
         if result.truncated and fmt in UNMARKED_FORMATS and not job.partial:
             return _refuse_cut(fmt, job.max_rows)
         body = result.serialize(fmt)
@@ -360,6 +368,8 @@ def execute(served: Served, job: Job) -> Reply:
     headers: tuple[tuple[str, str], ...] = ()
     if result.truncated:
         headers = (("KG-Truncated", "true"), ("KG-Max-Rows", str(job.max_rows)))
+    if warnings:  # a JSON array, ASCII-escaped: one header whatever the text holds
+        headers += (("KG-Warnings", json.dumps(list(warnings))),)
     return Reply(200, f"{media}; charset=utf-8", body, headers)
 
 
@@ -372,6 +382,22 @@ def _refuse_cut(fmt: str, max_rows: int) -> Reply:
         f"{max_rows} anyway, or ask for SPARQL JSON/XML or Turtle, which mark the cut",
     )
     return Reply(reply.status, reply.content_type, reply.body, (("KG-Max-Rows", str(max_rows)),))
+
+
+def term_checker(served: Served) -> TermChecker:
+    """The :class:`~kg.sparql.vocabulary.TermChecker` of ``served``, made once per worker."""
+    checker = getattr(served, "_term_checker", None)
+    if checker is None:
+
+        def run(text: str) -> Result:
+            checked = check_query(text, source="vocabulary")
+            return served.answer(checked, Job(text, max_rows=1 << 30))
+
+        checker = TermChecker(
+            run, named_graphs=True, lowercases_tags=getattr(served, "lowercases_tags", False)
+        )
+        served._term_checker = checker  # type: ignore[attr-defined]
+    return checker
 
 
 def read_named_graphs(path: Path) -> Dataset:

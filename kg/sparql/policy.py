@@ -28,6 +28,7 @@ kg.errors.QueryError: query:2:1: SERVICE is not supported: kg never fetches from
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kg.errors import QueryError, UpdateRefused
@@ -43,6 +44,7 @@ __all__ = [
     "engine_error",
     "line_col",
     "normalise",
+    "tokens",
 ]
 
 #: Relative IRIs in a query resolve against the project's entity namespace.
@@ -98,6 +100,13 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of ``offset`` in ``text``."""
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def tokens(text: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """``(kind, match)`` for each token of ``text`` (kinds: comment, string, iri, var, word,
+    open, close, other): the one reading of a query's text that every check shares."""
+    for match in _TOKEN.finditer(text):
+        yield match.lastgroup, match
 
 
 def check_query(

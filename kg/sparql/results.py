@@ -37,6 +37,7 @@ __all__ = [
     "GRAPH_FORMATS",
     "SOLUTION_FORMATS",
     "Result",
+    "canonical_format",
     "format_names",
 ]
 
@@ -60,8 +61,17 @@ def format_names() -> tuple[str, ...]:
     return FORMATS + tuple(_ALIASES)
 
 
-def _canonical(fmt: str) -> str:
+#: ``json`` and ``xml`` name the graph serialisations for CONSTRUCT and DESCRIBE, as they do
+#: for ``kg serve``'s ``format`` parameter.
+_FOR_GRAPHS = {"json": "jsonld", "xml": "rdfxml"}
+
+
+def canonical_format(fmt: str) -> str:
+    """The canonical name of a format name (``turtle`` -> ``ttl``), for query, export, serve."""
     return _ALIASES.get(fmt.lower(), fmt.lower())
+
+
+_canonical = canonical_format
 
 
 class Result:
@@ -86,6 +96,8 @@ class Result:
         self.native_triples: tuple[tuple, ...] = tuple(triples or ())
         self.truncated = truncated
         self.total = total
+        #: What makes the answer suspect (a term the graph lacks…); see kg.sparql.vocabulary.
+        self.warnings: tuple[str, ...] = ()
         self._rdflib_rows: tuple | None = None
 
     # -- building ----------------------------------------------------------------------------
@@ -115,21 +127,24 @@ class Result:
     def capped(self, limit: int) -> Result:
         """This answer cut to ``limit`` rows or triples (marked ``truncated`` if anything went)."""
         if self.kind == "SELECT" and len(self.native_rows) > limit:
-            return Result(
+            cut = Result(
                 "SELECT",
                 self.variables,
                 rows=self.native_rows[:limit],
                 truncated=True,
                 total=len(self.native_rows),
             )
-        if self.kind in ("CONSTRUCT", "DESCRIBE") and len(self.native_triples) > limit:
-            return Result(
+        elif self.kind in ("CONSTRUCT", "DESCRIBE") and len(self.native_triples) > limit:
+            cut = Result(
                 self.kind,
                 triples=self.native_triples[:limit],
                 truncated=True,
                 total=len(self.native_triples),
             )
-        return self
+        else:
+            return self
+        cut.warnings = self.warnings
+        return cut
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -211,6 +226,8 @@ class Result:
         For files people open, not for the SPARQL protocol, whose clients want the values.
         """
         fmt = _canonical(fmt)
+        if self.is_graph:
+            fmt = _FOR_GRAPHS.get(fmt, fmt)
         if fmt not in FORMATS:
             raise QueryError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         allowed = GRAPH_FORMATS if self.is_graph else SOLUTION_FORMATS
@@ -269,14 +286,21 @@ def _json_term(term: Any) -> dict[str, str]:
 
 
 def _json(result: Result) -> bytes:
+    data: dict[str, Any] = {
+        "head": {"vars": list(result.variables)} if result.kind != "ASK" else {}
+    }
+    if result.warnings:
+        # Before "results": SPARQL JSON readers skip keys they do not know, but pyoxigraph's
+        # only where they come before the bindings.
+        data["warnings"] = list(result.warnings)
     if result.kind == "ASK":
-        data: dict[str, Any] = {"head": {}, "boolean": bool(result.boolean)}
+        data["boolean"] = bool(result.boolean)
     else:
         bindings = [
             {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
             for row in result.native_rows
         ]
-        data = {"head": {"vars": list(result.variables)}, "results": {"bindings": bindings}}
+        data["results"] = {"bindings": bindings}
     if result.truncated:
         data["truncated"] = True
         data["maxRows"] = len(result)

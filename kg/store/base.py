@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-from kg.errors import InputError
+from kg.errors import InputError, QueryWarnings
 from kg.project import Project
+from kg.sparql.policy import CheckedQuery, check_query
 from kg.sparql.results import Result
 from kg.sparql.terms import PROJECT_GRAPH
+from kg.sparql.vocabulary import TermChecker
 from kg.store.spec import StoreSpec
 
 __all__ = ["CURATED_GRAPH", "RDF_FORMATS", "SHARED_GRAPH", "Store", "ox_format"]
@@ -76,10 +78,44 @@ class Store:
         a syntax error may leave part of it loaded. :mod:`kg.store.bulkload` is the careful way."""
         raise NotImplementedError
 
-    def query(self, text: str, *, source: str = "query", limit: int | None = None) -> Result:
+    def query(
+        self, text: str, *, source: str = "query", limit: int | None = None, strict: bool = False
+    ) -> Result:
         """Answer ``text`` (checked by :func:`kg.sparql.policy.check_query`: read-only, nothing
-        fetched); at most ``limit`` rows or triples, the result saying if more were left out."""
+        fetched); at most ``limit`` rows or triples, the result saying if more were left out.
+
+        ``result.warnings`` lists what makes the answer suspect (:mod:`kg.sparql.vocabulary`:
+        a term the graph does not hold, a comparison the engine never makes true); with
+        ``strict`` they are a :class:`~kg.errors.QueryWarnings` error and nothing runs."""
+        checked = check_query(text, source=source)
+        warnings = self.term_checker().warnings(checked)
+        if strict and warnings:
+            raise QueryWarnings(warnings)
+        result = self.answer(checked, limit)
+        result.warnings = warnings
+        return result
+
+    def answer(self, checked: CheckedQuery, limit: int | None = None) -> Result:
+        """Evaluate a query the policy passed; see :meth:`query`."""
         raise NotImplementedError
+
+    #: The engine writes language tags in lower case (pyoxigraph does).
+    lowercases_tags = False
+    #: ``GRAPH`` patterns reach named graphs on this store.
+    has_named_graphs = False
+
+    def term_checker(self) -> TermChecker:
+        """The store's :class:`~kg.sparql.vocabulary.TermChecker` (its suggestions are asked
+        for once per store)."""
+        checker = getattr(self, "_term_checker", None)
+        if checker is None:
+            checker = TermChecker(
+                lambda text: self.answer(check_query(text, source="vocabulary")),
+                named_graphs=self.has_named_graphs,
+                lowercases_tags=self.lowercases_tags,
+            )
+            self._term_checker = checker
+        return checker
 
     def serialize(self, fmt: str = "turtle", output: IO[bytes] | None = None) -> bytes | None:
         """The default graph (with N-Quads/TriG also the loaded named graphs) in ``fmt``."""

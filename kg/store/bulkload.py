@@ -37,6 +37,7 @@ __all__ = [
     "BadLine",
     "FileReport",
     "LoadReport",
+    "check_inputs",
     "detect_format",
     "load_files",
 ]
@@ -367,6 +368,13 @@ class _SkipLines(io.RawIOBase):
 
 
 # -- the second pass: load ---------------------------------------------------------------------
+
+
+def check_inputs(paths: Iterable[Path | str], fmt: str | None = None) -> None:
+    """The :class:`InputError` :func:`load_files` would raise for a missing file or an unknown
+    format, raised before any store is opened (so a failed load creates no store)."""
+    for path in paths:
+        _Source(Path(path), fmt)
 
 
 def load_files(

@@ -106,8 +106,8 @@ class MemoryStore(Store):
             return
         self.graph.parse(data=data, format=RDF_FORMATS[fmt][1], publicID=base_iri)
 
-    def query(self, text: str, *, source: str = "query", limit: int | None = None) -> Result:
-        return rdflib_query(self.graph, text, source=source, limit=limit)
+    def answer(self, checked: CheckedQuery, limit: int | None = None) -> Result:
+        return rdflib_answer(self.graph, checked, limit)
 
     def serialize(self, fmt: str = "turtle", output: IO[bytes] | None = None) -> bytes | None:
         """Turtle and N-Triples by kg's canonical writers (:mod:`kg.export.formats`: exact lexical

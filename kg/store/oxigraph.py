@@ -35,7 +35,7 @@ from typing import IO, Any
 from kg.errors import InputError, KGError, QueryError, StoreError, disk_error
 from kg.faults import point
 from kg.project import Project
-from kg.sparql.policy import QUERY_BASE, check_query, column_order, engine_error
+from kg.sparql.policy import QUERY_BASE, CheckedQuery, column_order, engine_error
 from kg.sparql.results import Result
 from kg.sparql.terms import PREFIXES, XSD_STRING, bcp47_case
 from kg.store.base import CURATED_GRAPH, SHARED_GRAPH, Store, ox_format
@@ -478,8 +478,10 @@ class OxigraphStore(Store):
             self.ox.load(**kwargs)
         self._user_graphs = None
 
-    def query(self, text: str, *, source: str = "query", limit: int | None = None) -> Result:
-        checked = check_query(text, source=source)
+    lowercases_tags = True
+    has_named_graphs = True
+
+    def answer(self, checked: CheckedQuery, limit: int | None = None) -> Result:
         return ox_answer(self.ox, checked, limit, named_graphs=self.user_graphs())
 
     def serialize(

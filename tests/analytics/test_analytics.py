@@ -376,9 +376,8 @@ def test_path_chain_text_keeps_each_relations_direction():
     back = shortest_path(G, "kg:meta", "kg:huawei")
     assert back.text == "Meta ←founded by— PyTorch Foundation ←member of— Huawei"
     longer = shortest_path(G, "kg:huawei", "kg:tensorflow", lang="zh-Hans")
-    assert longer.text == (
-        "华为 —member of→ PyTorch基金会 ←member of— 谷歌 ←developed by— TensorFlow"
-    )
+    # Relations are named in the language asked for, from the ontology's zh-Hans labels.
+    assert longer.text == "华为 —成员→ PyTorch基金会 ←成员— 谷歌 ←开发者— TensorFlow"
     assert longer.length == 3
     assert path.hops[0].sources == ("kg:src-fixture",)
 

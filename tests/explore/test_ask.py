@@ -142,12 +142,46 @@ def test_unknown_param_and_bad_values():
     assert "needs a question NAME" in bad(ask("-p", "x=y"))
 
 
+@pytest.mark.parametrize(
+    ("param", "expected"),
+    [
+        ("year=twenty", "--param year=twenty: expected a year (xsd:gYear)"),
+        ('year="20x"^^xsd:gYear', "expected a year (xsd:gYear)"),
+        ("year=kg:test-market", "expected a year (xsd:gYear), like 2022, not an entity"),
+        ('market="test-market"', '--param market="test-market": expected an entity'),
+    ],
+)
+def test_param_value_must_have_the_type_of_its_default(param, expected):
+    # cq02's defaults: market = kg:test-market, year = "2022"^^xsd:gYear.
+    err = bad(ask("cq02", "-p", param))
+    assert err.count("\n") == 1 and err.startswith("error: cq02-"), err
+    assert expected in err
+
+
+def test_typed_params_of_the_real_questions(tmp_path):
+    # Real cq05: year is an xsd:gYear. A number, a date and an entity are checked the same way.
+    assert "expected a year (xsd:gYear)" in bad(ask("cq05", "-p", "year=twenty", queries=None))
+    ok(ask("cq05", "-p", "year=2022", "--format", "csv", queries=None))
+    (tmp_path / "cq90-typed.rq").write_text(
+        '# title: Typed\n# param: n = 3\n# param: d = "2023-10-17"^^xsd:date\n'
+        'SELECT ?n ?d WHERE { VALUES ?n { 3 } VALUES ?d { "2023-10-17"^^xsd:date } }\n',
+        encoding="utf-8",
+    )
+    assert "expected a number like 3" in bad(ask("cq90", "-p", "n=three", queries=tmp_path))
+    err = bad(ask("cq90", "-p", "d=2023-02-30", queries=tmp_path))
+    assert "--param d=2023-02-30: expected a date (xsd:date)" in err
+    assert "expected a date" in bad(ask("cq90", "-p", "d=yesterday", queries=tmp_path))
+    rows = csv_rows(
+        ok(ask("cq90", "-p", "n=4", "-p", "d=2024-02-29", "--format", "csv", queries=tmp_path))
+    )
+    assert rows == [["4", "2024-02-29"]]
+
+
 def test_param_value_cannot_inject_sparql():
     err = bad(ask("cq01", "-p", "foundation=kg:x } ?s ?p ?o {"))
     assert "unknown" in err
-    # A literal-shaped parameter is quoted, so braces stay inside the string.
-    rows = csv_rows(ok(ask("cq02", "-p", 'year=2022" } {', "--format", "csv")))
-    assert rows == []
+    # A typed parameter must be a valid value of its type: braces never reach the query.
+    assert "expected a year" in bad(ask("cq02", "-p", 'year=2022" } {'))
 
 
 def test_broken_query_file_reports_file_line_column():

@@ -79,3 +79,40 @@ def test_build_check_names_stale_files(make_project):
 def test_generated_namespace_is_in_sync_with_ontology():
     current = (REPO / "kg" / "ns.py").read_text(encoding="utf-8")
     assert current == nsgen.render(REPO / "ontology" / "aichip.ttl"), "run: python -m kg.nsgen"
+
+
+def test_unwritable_exports_is_one_line_error_not_traceback(make_project, monkeypatch):
+    root = make_project({"base.ttl": BASE})
+    (root / "exports").write_text("not a directory\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--root", str(root), "build"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and "exports" in line and "cannot write" in line
+    # A read-only directory (chmod does not stop root, so the refusal is simulated).
+    (root / "exports").unlink()
+    (root / "exports").mkdir()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("kg.write.tempfile.mkstemp", refuse)
+    result = CliRunner().invoke(cli, ["--root", str(root), "build"])
+    assert result.exit_code == 1, result.output
+    assert result.exception.__class__ is SystemExit
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: {root / 'exports'}/")
+    assert line.endswith(": cannot write: Permission denied")
+
+
+def test_export_to_a_missing_directory_creates_nothing(make_project, tmp_path):
+    root = make_project({"base.ttl": BASE})
+    missing = tmp_path / "no-such-dir" / "deeper"
+    for command in (["export", "-f", "turtle"], ["viz"]):
+        target = missing / "out.file"
+        result = CliRunner().invoke(cli, ["--root", str(root), *command, "-o", str(target)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip() == (
+            f"error: {target}: cannot write: no directory {missing} (create it first)"
+        )
+        assert not (tmp_path / "no-such-dir").exists()

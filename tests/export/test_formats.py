@@ -63,6 +63,48 @@ def test_cli_choice_lists_exactly_the_formats():
     assert tuple(export.FORMATS) == EXPORT_FORMATS
 
 
+def test_one_set_of_format_names_for_query_export_and_serve(fixture_project, tmp_path):
+    """Every RDF name `kg query` accepts, `kg export` and `kg serve` accept for the same format."""
+    from xml.etree import ElementTree
+
+    from kg.cli.export import EXPORT_ALIASES
+    from kg.serve.protocol import negotiate
+    from kg.sparql.results import GRAPH_FORMATS, SOLUTION_FORMATS, canonical_format, format_names
+
+    assert tuple(export.ALIASES) == EXPORT_ALIASES
+    query_to_export = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdfxml": "rdfxml"}
+    for name in format_names():
+        canonical = canonical_format(name)
+        if canonical == "table":
+            continue
+        if canonical in query_to_export:
+            assert export.export_name(name) == query_to_export[canonical], name
+            assert negotiate("CONSTRUCT", "", (name,))[0] == canonical, name
+        if canonical in SOLUTION_FORMATS:
+            assert negotiate("SELECT", "", (name,))[0] == canonical, name
+    runner = CliRunner()
+    base = ["--root", str(fixture_project)]
+    turtle = runner.invoke(cli, [*base, "export", "-f", "turtle"])
+    for alias in ("ttl", "TTL"):
+        result = runner.invoke(cli, [*base, "export", "-f", alias])
+        assert result.exit_code == 0, result.output
+        assert result.stdout_bytes == turtle.stdout_bytes
+    nt = runner.invoke(cli, [*base, "export", "-f", "nt", "-o", str(tmp_path / "x.nt")])
+    assert nt.exit_code == 0, nt.output
+    assert len(parse_with_oxigraph(tmp_path / "x.nt")) > 0
+    # `--format xml`: SPARQL XML results for SELECT, RDF/XML for DESCRIBE (as `format=xml` is
+    # for the endpoint); `--format json`: SPARQL JSON, or JSON-LD.
+    select = runner.invoke(cli, [*base, "query", "--format", "xml", "SELECT ?s { ?s ?p ?o }"])
+    assert select.exit_code == 0, select.output
+    root = ElementTree.fromstring(select.stdout_bytes)
+    assert root.tag == "{http://www.w3.org/2005/sparql-results#}sparql"
+    for fmt, reader in (("xml", "xml"), ("rdfxml", "xml"), ("json", "json-ld")):
+        describe = runner.invoke(cli, [*base, "query", "--format", fmt, "DESCRIBE ?s { ?s a ?c }"])
+        assert describe.exit_code == 0, describe.output
+        assert len(Graph().parse(data=describe.stdout_bytes, format=reader)) > 0
+    assert set(GRAPH_FORMATS) >= set(query_to_export)
+
+
 def test_every_format_is_registered_with_build():
     registered = build.exporters()
     for export_format in export.FORMATS.values():
@@ -404,6 +446,7 @@ def test_cli_writes_stdout_and_file_identically(name, fixture_project, small):
     to_stdout = runner.invoke(cli, [*root, "export", "--format", name])
     assert to_stdout.exit_code == 0, to_stdout.output
     target = fixture_project / "out" / export.FORMATS[name].filename
+    target.parent.mkdir()  # -o never creates directories (a typo must not make one)
     to_file = runner.invoke(cli, [*root, "export", "-f", name, "-o", str(target)])
     assert to_file.exit_code == 0, to_file.output
     assert to_stdout.stdout_bytes == target.read_bytes() == export.render(name, small)

@@ -18,7 +18,7 @@ goes through the same code, so a larger sample finds nothing new; it would only 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -508,6 +508,7 @@ def run_epoch_import(
     out: Path | None = None,
     dry_run: bool = False,
     allow_empty: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> ImportOutcome:
     """Read, match, validate and (unless ``dry_run``) atomically write Epoch's CSV.
 
@@ -521,10 +522,13 @@ def run_epoch_import(
     from kg.importers.base import import_problems, load_curated
     from kg.write import write_atomic
 
+    say = progress or (lambda _message: None)
     target = out or project.facts_dir / "imported" / "epoch.ttl"
     if out is None:
         project.check_writable("kg import epoch", target)
+    say("loading the curated facts…")
     curated = load_curated(project, exclude=target)
+    say(f"matching the rows of {printable(str(file))}…")
     plan = plan_epoch(file, curated.facts, display=file.name, allow_empty=allow_empty)
     report = plan.report
     if report.errors:
@@ -535,6 +539,7 @@ def run_epoch_import(
         raise ImportFailed(lines, f"{total} problem(s) in {printable(str(file))}; nothing written")
 
     sample = _sample(plan)
+    say("validating the import with the facts…")
     buffer = io.StringIO()
     write_epoch(plan, buffer, only=sample)
     text = buffer.getvalue()
