@@ -289,14 +289,12 @@ def cached_store_path(project: Project | None = None, *, infer: bool = False) ->
     import tempfile
 
     project = project or default_project()
-    directory = cache_dir(project)
-    if directory is None:
+    path = _store_location(project, infer)
+    if path is None:
         return None
-    key = cache_key(project, infer=infer)
-    kind = "closure" if infer else "graph"
-    path = directory / f"{kind}-oxigraph-{key[:40]}"
     if (path / _STORE_DONE).exists():
         return path
+    directory, kind = path.parent, "closure" if infer else "graph"
     graph = load_cached(project, infer=infer, directory=directory).graph
     building = Path(tempfile.mkdtemp(prefix=f".{kind}-oxigraph-", dir=directory))
     try:
@@ -317,13 +315,17 @@ _STORE_DONE = "complete"
 
 def is_cached(project: Project | None = None, *, infer: bool = False) -> bool:
     """Whether the graph (or its closure) is already cached: opening it is then quick."""
-    project = project or default_project()
+    path = _store_location(project or default_project(), infer)
+    return path is not None and (path / _STORE_DONE).exists()
+
+
+def _store_location(project: Project, infer: bool) -> Path | None:
+    """Where the cached pyoxigraph copy of ``project``'s graph lives (None: no cache dir)."""
     directory = cache_dir(project)
     if directory is None:
-        return False
-    key = cache_key(project, infer=infer)
+        return None
     kind = "closure" if infer else "graph"
-    return (directory / f"{kind}-oxigraph-{key[:40]}" / _STORE_DONE).exists()
+    return directory / f"{kind}-oxigraph-{cache_key(project, infer=infer)[:40]}"
 
 
 def _write_store(path: Path, graph: Graph) -> None:

@@ -231,8 +231,9 @@ def _worker_main(fd: int, served: Served, memory_mb: int, cpu_seconds: float) ->
             os._exit(0)
 
 
-def _zygote_main(control: socket.socket, served: Served, memory_mb: int, cpu: float) -> None:
-    _die_with_parent()
+def _fork_on_request(control: socket.socket, start: Callable[[int], None], code: int) -> None:
+    """Fork one child per file descriptor that arrives on ``control``, run ``start(fd)`` in it
+    (exiting with ``code`` after), and send the child's pid back; until ``control`` closes."""
     while True:
         try:
             message, fds, _flags, _address = socket.recv_fds(control, 16, 1)
@@ -246,14 +247,23 @@ def _zygote_main(control: socket.socket, served: Served, memory_mb: int, cpu: fl
         if pid == 0:
             try:
                 control.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                _worker_main(fds[0], served, memory_mb, cpu)
+                start(fds[0])
             except BaseException:
                 traceback.print_exc()
             finally:
-                os._exit(1)
+                os._exit(code)
         os.close(fds[0])
         control.sendall(struct.pack("!q", pid))
+
+
+def _zygote_main(control: socket.socket, served: Served, memory_mb: int, cpu: float) -> None:
+    _die_with_parent()
+
+    def start_worker(fd: int) -> None:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        _worker_main(fd, served, memory_mb, cpu)
+
+    _fork_on_request(control, start_worker, 1)
 
 
 def _nursery_main(control: socket.socket, served: Served, memory_mb: int, cpu: float) -> None:
@@ -264,26 +274,11 @@ def _nursery_main(control: socket.socket, served: Served, memory_mb: int, cpu: f
     report = f"{'1' if isolated else '0'}{how}".encode()
     control.sendall(struct.pack("!q", len(report)) + report)
     _warm_up()
-    while True:
-        try:
-            message, fds, _flags, _address = socket.recv_fds(control, 16, 1)
-        except OSError:
-            break
-        if not message:
-            break  # the server has gone
-        if not fds:
-            continue
-        pid = os.fork()
-        if pid == 0:
-            try:
-                control.close()
-                _zygote_main(socket.socket(fileno=fds[0]), served, memory_mb, cpu)
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(0)
-        os.close(fds[0])
-        control.sendall(struct.pack("!q", pid))
+
+    def start_zygote(fd: int) -> None:
+        _zygote_main(socket.socket(fileno=fd), served, memory_mb, cpu)
+
+    _fork_on_request(control, start_zygote, 0)
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:
