@@ -239,7 +239,13 @@ class Names:
 
 
 def _sort_terms(terms) -> tuple[Term, ...]:
-    return tuple(sorted(set(terms), key=lambda t: (t.text.casefold(), t.iri or "", t.lang)))
+    return tuple(sorted(set(terms), key=_term_key))
+
+
+def _term_key(t: Term) -> tuple:
+    """A total order on terms (case-folded text first, so that ``ARM`` and ``Arm`` sort the same
+    way in every run)."""
+    return (t.text.casefold(), t.text, t.iri or "", t.lang)
 
 
 def _claim_classes(onto: Graph) -> set:
@@ -247,8 +253,9 @@ def _claim_classes(onto: Graph) -> set:
 
 
 def _source(graph: Graph, names: Names, node) -> SourceView:
-    title = next((str(v) for v in graph.objects(node, DCTERMS.title)), "") or names.label(node)
-    raw = next((str(v) for v in graph.objects(node, SCHEMA_URL)), None)
+    title = min((str(v) for v in graph.objects(node, DCTERMS.title)), default="")
+    title = title or names.label(node)
+    raw = min((str(v) for v in graph.objects(node, SCHEMA_URL)), default=None)
     date = min((str(v) for v in graph.objects(node, DCTERMS.issued)), default="")
     publisher = next(iter(sorted(graph.objects(node, DCTERMS.publisher))), None)
     return SourceView(
@@ -263,14 +270,14 @@ def _source(graph: Graph, names: Names, node) -> SourceView:
 
 def _claim(graph: Graph, names: Names, node, skip: set = frozenset()) -> ClaimView:
     quote = next(iter(sorted(graph.objects(node, AICHIP.quote))), None)
-    gloss = next((str(v) for v in graph.objects(node, AICHIP.gloss)), "")
+    gloss = min((str(v) for v in graph.objects(node, AICHIP.gloss)), default="")
     qualifiers = sorted(
         (
             (names.term(p), names.term(o))
             for p, o in graph.predicate_objects(node)
             if p not in _CLAIM_CORE and p not in skip and not isinstance(o, BNode)
         ),
-        key=lambda pair: (pair[0].text, pair[1].text),
+        key=lambda pair: (_term_key(pair[0]), _term_key(pair[1])),
     )
     return ClaimView(
         term=names.term(node),
@@ -341,8 +348,7 @@ def _rows(graph, names, entity, claims, direction) -> list[PropertyGroup]:
         rows.sort(
             key=lambda r: (
                 min((_RANK_ORDER[c.rank] for c in r.claims), default=1),
-                r.value.text.casefold(),
-                r.value.iri or "",
+                _term_key(r.value),
             )
         )
         groups.append(PropertyGroup(predicate=names.term(predicate), rows=tuple(rows)))
@@ -404,7 +410,10 @@ def _neighbours(names, groups, incoming, onto) -> tuple[Neighbour, ...]:
                     outgoing=outgoing,
                     kind=kinds[0] if kinds else "",
                 )
-    ordered = sorted(seen.values(), key=lambda n: (not n.outgoing, n.predicate.text, n.node.text))
+    ordered = sorted(
+        seen.values(),
+        key=lambda n: (not n.outgoing, n.predicate.text, n.predicate.iri, _term_key(n.node)),
+    )
     return tuple(ordered[:_MAX_NEIGHBOURS])
 
 
@@ -432,7 +441,7 @@ def entity_page(description: Graph, onto: Graph, iri: str) -> EntityPage | None:
                 for n in description.subjects(RDF.subject, entity)
             )
         ),
-        key=lambda pair: (pair[0].text, pair[1].text),
+        key=lambda pair: (_term_key(pair[0]), _term_key(pair[1])),
     )
     alt = [
         names.term(v)
@@ -451,7 +460,7 @@ def entity_page(description: Graph, onto: Graph, iri: str) -> EntityPage | None:
         for n in description.subjects(RDF.type, entity)
         if isinstance(n, URIRef) and n not in claims
     )
-    raw_url = next((str(v) for v in description.objects(entity, SCHEMA_URL)), None)
+    raw_url = min((str(v) for v in description.objects(entity, SCHEMA_URL)), default=None)
     term = names.term(entity)
     return EntityPage(
         term=term,

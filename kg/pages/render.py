@@ -86,7 +86,20 @@ class Links:
 
 # -- the neighbourhood graph -------------------------------------------------------------------
 
-_PALETTE = ("#2f6fbf", "#c2571a", "#2e8540", "#8e44ad", "#b7950b", "#16a085", "#c0392b", "#566573")
+_PALETTE = (
+    "#2f6fbf",
+    "#c2571a",
+    "#2e8540",
+    "#8e44ad",
+    "#b7950b",
+    "#16a085",
+    "#c0392b",
+    "#566573",
+    "#d35486",
+    "#6b8e23",
+    "#1b4f72",
+    "#a0522d",
+)
 
 
 @dataclass(frozen=True)
@@ -134,9 +147,12 @@ def neighbourhood_svg(page: EntityPage, width: int = 700, height: int = 440) -> 
         else:
             runs.append((arrow, [angle]))
     labels = []
-    for text, angles in runs:
+    for number, (text, angles) in enumerate(runs):
         middle = sum(angles) / len(angles)
-        reach = 0.5 if len(runs) > 1 else 0.3
+        # Neighbours alone on their link sit close together: stagger their labels in depth.
+        reach = 0.5 if len(angles) > 1 else (0.4, 0.72)[number % 2]
+        if len(runs) == 1:
+            reach = 0.3
         labels.append(
             SvgLabel(
                 x=round(cx + rx * reach * math.cos(middle), 1),
