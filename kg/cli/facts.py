@@ -78,9 +78,17 @@ def validate(app: App, shacl: bool, as_json: bool) -> None:
     is_flag=True,
     help="Print {ok, out_dir, files, stale, problems} as JSON (problems: validation's).",
 )
+@click.option(
+    "--site",
+    is_flag=True,
+    help="Also write the entity and ontology pages as a static site to OUT/site/ (relative "
+    "links, works from file://); with --check, compare it too.",
+)
 @quiet_option
 @pass_app
-def build(app: App, out_dir: Path | None, check: bool, as_json: bool, quiet: bool) -> None:
+def build(
+    app: App, out_dir: Path | None, check: bool, as_json: bool, site: bool, quiet: bool
+) -> None:
     """Load, validate and write every export (RDF, graph formats, HTML viewer).
 
     Stops before writing anything if validation finds a problem. Outputs are deterministic
@@ -91,6 +99,7 @@ def build(app: App, out_dir: Path | None, check: bool, as_json: bool, quiet: boo
     Examples:
       kg build
       kg build --check        # in CI: are the committed exports up to date?
+      kg build --site         # and exports/site/: one HTML page per entity, to publish
     """
     from kg.errors import ValidationFailed
     from kg.export.build import build_exports
@@ -106,6 +115,24 @@ def build(app: App, out_dir: Path | None, check: bool, as_json: bool, quiet: boo
             check=check,
             progress=progress(quiet or as_json) or (lambda _message: None),
         )
+        if site:
+            from dataclasses import replace
+
+            from kg.pages.site import build_site
+
+            site_files, site_stale = build_site(
+                project,
+                target / "site",
+                check=check,
+                progress=progress(quiet or as_json) or (lambda _message: None),
+            )
+            result = replace(
+                result,
+                files=(*result.files, *(f"site/{n}" for n in site_files))
+                if check
+                else result.files,
+                stale=(*result.stale, *(f"site/{n}" for n in site_stale)),
+            )
     except ValidationFailed as exc:
         if not as_json:
             raise

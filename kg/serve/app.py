@@ -2,14 +2,16 @@
 
 Routes (:func:`routes`): ``/sparql`` (also ``/sparql/``) answers queries by GET, form POST and
 direct POST; ``/`` is a query page that works offline (``/query.js``, ``/query.css``,
-``/examples.json``, ``/vendor/codemirror.js``). Pages added later go into :func:`routes`.
+``/examples.json``, ``/vendor/codemirror.js``); ``/id/…``, ``/ontology``, ``/search`` and
+``/viz`` are the Linked Data pages of :mod:`kg.serve.pages`. New pages go into :func:`routes`.
 
 Around the routes, in this order (:func:`create_app`):
 
 * :class:`_Logged`: one log line per request, and any exception becomes a one-line 500 (no
   traceback reaches the log or the client);
 * :class:`_Headers`: the Content-Security-Policy and the other security headers on every
-  response, and the CORS headers when ``cors`` is set;
+  response (a route may send a policy of its own instead: ``/viz``'s pins its inline scripts
+  by hash), and the CORS headers when ``cors`` is set;
 * :class:`_Guard`: the HTTP version (505 unless 1.0/1.1), the ``Host`` header (421 unless it
   names this server: the bind address, ``localhost``, ``127.0.0.1``, ``[::1]`` or an
   ``allow_hosts`` name, so that a DNS-rebinding page cannot reach it), the URL length (414)
@@ -57,6 +59,9 @@ _STATIC = {
     "/query.css": ("query.css", "text/css; charset=utf-8"),
     # The query page's editor (CodeMirror 6, bundled; see kg/static/vendor/README.md).
     "/vendor/codemirror.js": ("vendor/codemirror.js", "text/javascript; charset=utf-8"),
+    # The entity, ontology and search pages' style and script (kg.serve.pages).
+    "/static/pages.css": ("pages.css", "text/css; charset=utf-8"),
+    "/static/pages.js": ("pages.js", "text/javascript; charset=utf-8"),
 }
 #: Nothing but this server's own files; no inline script or style, no framing, no plugins.
 CONTENT_SECURITY_POLICY = (
@@ -376,8 +381,11 @@ def routes(state: ServeState) -> list:
     async def favicon(request):
         return _response(Reply(204, "image/x-icon", b""))
 
+    from kg.serve.pages import Pages, page_routes
+
     every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
     return [
+        *page_routes(Pages(state.run)),
         Route("/sparql", sparql, methods=every, name="sparql"),
         Route("/sparql/", sparql, methods=every),
         Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
@@ -503,6 +511,7 @@ class _Headers:
         self.app = app
         extra = [(n.lower().encode(), v.encode()) for n, v in SECURITY_HEADERS]
         extra.append((b"cache-control", b"no-store"))
+        self.policy = extra.pop(0)  # the Content-Security-Policy, unless the route sets one
         if config.cors:
             extra += [
                 (b"access-control-allow-origin", b"*"),
@@ -514,7 +523,10 @@ class _Headers:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = dict(message)
-                message["headers"] = [*message.get("headers", ()), *self.extra]
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    headers.append(self.policy)
+                message["headers"] = [*headers, *self.extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)

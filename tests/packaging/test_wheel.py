@@ -161,11 +161,18 @@ def test_the_wheel_carries_the_graph_and_what_kg_needs_to_answer(wheel):
     }
     expected |= {
         path.relative_to(REPO).as_posix()
-        for pattern in ("kg/queries/*.rq", "kg/static/*.*", "kg/static/vendor/*", "kg/templates/*")
+        for pattern in (
+            "kg/queries/*.rq",
+            "kg/static/*.*",
+            "kg/static/vendor/*",
+            "kg/templates/*.*",
+            "kg/templates/pages/*",
+        )
         for path in REPO.glob(pattern)
     }
     assert "kg/data/facts/imported/epoch.ttl" in expected
     assert "kg/static/vendor/codemirror.js" in expected
+    assert "kg/templates/pages/entity.html" in expected
     assert sorted(expected - names) == []
     for name in ("ontology/aichip.ttl", "facts/entities.ttl"):
         assert zipfile.ZipFile(wheel).read(f"kg/data/{name}") == (REPO / name).read_bytes()
