@@ -25,6 +25,7 @@ corrupt, truncated or written by another version is ignored and rebuilt. Pickle,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -100,27 +101,93 @@ def installed_version(package: str) -> str:
 
 
 def cache_key(project: Project | None = None, *, infer: bool = False) -> str:
-    """Hex SHA-256 over the inputs that determine the loaded graph (see the module doc)."""
+    """Hex SHA-256 over the inputs that determine the loaded graph (see the module doc).
+
+    Hashing every facts file costs more than a cached query; so the key is remembered in the
+    cache directory against the files' stat signature (path, size, mtime, inode), and the
+    bytes are hashed again only when one of those changed.
+    """
     project = project or default_project()
+    package = Path(__file__).resolve().parent
+    code = [package / n for n in (*_CODE_FILES, *(_INFER_CODE_FILES if infer else ()))]
+    inputs = [
+        (kind, path)
+        for kind, paths in (
+            ("ontology", project.ontology_files()),
+            ("facts", project.facts_files()),
+        )
+        for path in paths
+    ]
+    signature = _stat_signature(infer, code, inputs)
+    memo = _key_memo(project)
+    if signature is not None and memo is not None:
+        known = memo.get(signature)
+        if known:
+            return known
     digest = hashlib.sha256()
     digest.update(_versions(infer).encode())
     digest.update(b"infer" if infer else b"plain")
-    package = Path(__file__).resolve().parent
-    for name in (*_CODE_FILES, *(_INFER_CODE_FILES if infer else ())):
-        digest.update(name.encode() + b"\0" + (package / name).read_bytes())
-    for kind, paths in (
-        ("ontology", project.ontology_files()),
-        ("facts", project.facts_files()),
-    ):
-        for path in paths:
-            try:
-                data = path.read_bytes()
-            except OSError:
-                data = b"\xff unreadable"  # the loader reports it; never cache around it
-            # The absolute path, because the loader resolves relative IRIs against it.
-            digest.update(f"{kind}\0{path.resolve()}\0{len(data)}\0".encode())
-            digest.update(data)
+    for path in code:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for kind, path in inputs:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b"\xff unreadable"  # the loader reports it; never cache around it
+        # The absolute path, because the loader resolves relative IRIs against it.
+        digest.update(f"{kind}\0{path.resolve()}\0{len(data)}\0".encode())
+        digest.update(data)
+    key = digest.hexdigest()
+    if signature is not None and memo is not None:
+        memo.remember(signature, key)
+    return key
+
+
+def _stat_signature(infer: bool, code: list[Path], inputs: list[tuple[str, Path]]) -> str | None:
+    """A digest of every input's path, size, mtime and inode (and the versions), or None if a
+    file cannot be stat'ed (then the bytes decide)."""
+    digest = hashlib.sha256(_versions(infer).encode())
+    try:
+        for kind, path in [("code", c) for c in code] + inputs:
+            info = path.stat()
+            digest.update(
+                f"{kind}\0{path.resolve()}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}\n".encode()
+            )
+    except OSError:
+        return None
     return digest.hexdigest()
+
+
+class _KeyMemo:
+    """``keys.json`` in the cache directory: stat signature -> content key (newest first)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            import json
+
+            self.entries = dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            self.entries = {}
+
+    def get(self, signature: str) -> str | None:
+        value = self.entries.get(signature)
+        return value if isinstance(value, str) else None
+
+    def remember(self, signature: str, key: str) -> None:
+        import json
+
+        from kg.write import write_text_atomic
+
+        entries = {signature: key, **{s: k for s, k in self.entries.items() if s != signature}}
+        kept = dict(list(entries.items())[: 4 * KEEP])
+        with contextlib.suppress(OSError):  # read-only cache: computed again next time
+            write_text_atomic(self.path, json.dumps(kept, indent=0) + "\n")
+
+
+def _key_memo(project: Project) -> _KeyMemo | None:
+    directory = cache_dir(project)
+    return _KeyMemo(directory / "keys.json") if directory is not None else None
 
 
 def _writable(directory: Path) -> bool:
