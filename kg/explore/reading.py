@@ -95,11 +95,18 @@ def objects_of(
     when given); a few queries however many subjects there are."""
     found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     wanted = sorted({s for s in subjects if sparql_iri(s)})
-    only = " ".join(f"<{p}>" for p in predicates)
-    for start in range(0, len(wanted), _CHUNK):
-        block = " ".join(f"<{s}>" for s in wanted[start : start + _CHUNK])
-        restrict = f"VALUES ?p {{ {only} }}" if only else ""
-        text = f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {block} }} {restrict} ?s ?p ?o }}"
+    only = tuple(predicates)
+    # One VALUES block of (subject, predicate) pairs: rdflib's engine joins two separate
+    # VALUES blocks by scanning every triple, pyoxigraph either way by index.
+    if only:
+        rows = [f"(<{s}> <{p}>)" for s in wanted for p in only]
+        head = "VALUES (?s ?p)"
+    else:
+        rows = [f"<{s}>" for s in wanted]
+        head = "VALUES ?s"
+    for start in range(0, len(rows), _CHUNK):
+        block = " ".join(rows[start : start + _CHUNK])
+        text = f"SELECT ?s ?p ?o WHERE {{ {head} {{ {block} }} ?s ?p ?o }}"
         for s, p, o in select(store, text):
             found[iri_of(s)][iri_of(p)].append(o)
     return found
