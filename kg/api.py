@@ -142,7 +142,7 @@ class Graph:
 
         named = find_query(name)
         pairs = [(key, str(value)) for key, value in params.items()]
-        text = bind(named, pairs, self.rdflib() if pairs else None)
+        text = bind(named, pairs, self.store if pairs else None)
         return self.store.query(text, source=named.path.name)
 
     def rdflib(self):
@@ -156,14 +156,13 @@ class Graph:
         from kg.explore.search import resolve
         from kg.explore.show import describe
 
-        graph = self.rdflib()
-        return describe(graph, resolve(graph, term, kind="entity"))
+        return describe(self.store, resolve(self.store, term, kind="entity"))
 
     def search(self, text: str, *, limit: int = 20):
         """Entities whose names match ``text`` (any language or script)."""
         from kg.explore.search import search
 
-        return search(self.rdflib(), text, limit=limit)
+        return search(self.store, text, limit=limit)
 
     def viz(
         self,

@@ -23,7 +23,7 @@ import networkx as nx
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import PROV, SKOS
 
-from kg.explore.search import best_label
+from kg.explore.search import pick_label
 from kg.export.entity_graph import curie, entity_graph
 from kg.ns import AICHIP
 from kg.sparql.terms import bcp47_case
@@ -104,12 +104,19 @@ def _add_observation_edges(graph: Graph, G: nx.MultiDiGraph) -> None:
                 year=str(year) if year is not None else None,
                 period=str(year if year is not None else period or ""),
                 source=curie(origin) if origin is not None else None,
-                source_label=best_label(graph, origin) if origin is not None else None,
+                source_label=_label(graph, origin) if origin is not None else None,
                 cited_source=curie(cited) if cited is not None else None,
                 rank=curie(rank),
                 quote=str(quote) if quote is not None else None,
                 approximate=bool(approximate.toPython()) if approximate is not None else False,
             )
+
+
+def _label(graph: Graph, node: URIRef) -> str:
+    # Per edge, on the rdflib graph already in hand: a store query each would cost more.
+    return pick_label(
+        [*graph.objects(node, RDFS.label), *graph.objects(node, SKOS.prefLabel)], node
+    )
 
 
 def project(source: Any, *, include_sources: bool = False) -> nx.MultiDiGraph:

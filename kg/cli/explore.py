@@ -213,7 +213,7 @@ def ask(
     pairs = parse_param_options(params)
     wanted = pairs or not show_query
     store = app.graph(infer=infer, use_cache=not no_cache, quiet=quiet) if wanted else None
-    text = bind(named, pairs, store.as_rdflib() if pairs else None)
+    text = bind(named, pairs, store if pairs else None)
     if show_query:
         click.echo(text, nl=not text.endswith("\n"))
         return
@@ -250,8 +250,8 @@ def show(app: App, term: str, as_json: bool, as_of: str | None, no_cache: bool) 
     from kg.facts.time import parse_day
 
     day = parse_day(as_of) if as_of is not None else None
-    graph = app.graph(use_cache=not no_cache).as_rdflib()
-    description = describe(graph, resolve(graph, term, kind="entity"), as_of=day)
+    store = app.graph(use_cache=not no_cache)
+    description = describe(store, resolve(store, term, kind="entity"), as_of=day)
     if as_json:
         echo_json(description_json(description))
         return
@@ -281,8 +281,7 @@ def search(app: App, text: tuple[str, ...], limit: int, as_json: bool, no_cache:
     """
     from kg.explore.search import search as find
 
-    graph = app.graph(use_cache=not no_cache).as_rdflib()
-    result = find(graph, " ".join(text), limit=limit)
+    result = find(app.graph(use_cache=not no_cache), " ".join(text), limit=limit)
     if as_json:
         from dataclasses import asdict
 
@@ -332,7 +331,7 @@ def stats(app: App, as_json: bool, no_cache: bool) -> None:
     )
 
     store = app.graph(use_cache=not no_cache)
-    counts = graph_stats(store.as_rdflib())
+    counts = graph_stats(store)
     targets = knowledge_targets(store, app.project)
     if as_json:
         echo_json({**stats_json(counts), "targets": targets_json(targets)})

@@ -281,8 +281,9 @@ def _term(query: NamedQuery, param: Param, value: str, graph) -> str:
 def bind(query: NamedQuery, values: Sequence[tuple[str, str]] = (), graph=None) -> str:
     """The query's SPARQL with each given parameter's ``VALUES`` body replaced.
 
-    With ``graph``, plain names are resolved to the entities they name (and an unknown one is
-    an :class:`UnknownTermError` listing the closest); without it, only ids are accepted.
+    With ``graph`` (a store from :func:`kg.store.open_graph`, or an rdflib graph), plain names
+    are resolved to the entities they name (and an unknown one is an :class:`UnknownTermError`
+    listing the closest); without it, only ids are accepted.
     """
     params = {p.name: p for p in query.params}
     chosen: dict[str, list[str]] = {}

@@ -11,6 +11,9 @@ and the statement nodes behind them (who says so, where, in which words). Both a
 that a relationship shows each claim backing it, a deprecated claim shows up marked as such
 even though no truthy triple carries it, and a link without any claim (a definitional one, or
 an unsourced one ``kg validate`` would flag) is shown as unsourced rather than hidden.
+
+All of it is read from the store with a handful of SPARQL queries (:class:`_Around`), whichever
+engine answers; an rdflib graph is accepted as well.
 """
 
 from __future__ import annotations
@@ -20,13 +23,20 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
-from rdflib import RDF, BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDFS, SKOS
-
-from kg.explore.search import NAME_PROPERTIES, best_label
+from kg.explore.reading import (
+    RDF_TYPE,
+    as_store,
+    iri,
+    iri_of,
+    objects_of,
+    select,
+    shown,
+    sparql_iri,
+    text_of,
+)
+from kg.explore.search import NAME_PROPERTIES, RDFS_LABEL, SKOS_PREF, pick_label
 from kg.facts.time import ENDED, HELD, NOT_YET, UNCERTAIN, UNDATED, status_at
-from kg.ns import AICHIP
-from kg.sparql.terms import curie, term_text
+from kg.sparql.terms import PREFIXES, curie, parts, term_text
 
 __all__ = [
     "Claim",
@@ -38,33 +48,48 @@ __all__ = [
     "render_description",
 ]
 
-_RANKS = {AICHIP.Preferred: "preferred", AICHIP.Normal: "normal", AICHIP.Deprecated: "deprecated"}
+_RDF, _RDFS, _OWL = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["owl"]
+_SKOS, _PROV, _AICHIP = PREFIXES["skos"], PREFIXES["prov"], PREFIXES["aichip"]
+RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT = _RDF + "subject", _RDF + "predicate", _RDF + "object"
+DERIVED_FROM = _PROV + "wasDerivedFrom"
+STATEMENT = _AICHIP + "Statement"
+VENDOR, VENDOR_GROUP, MARKET = _AICHIP + "vendor", _AICHIP + "vendorGroup", _AICHIP + "market"
+UNIT, NOTATION = _AICHIP + "unit", _SKOS + "notation"
+EFFECTIVE, START, END = _AICHIP + "effectiveDate", _AICHIP + "startDate", _AICHIP + "endDate"
+
+_RANKS = {
+    _AICHIP + "Preferred": "preferred",
+    _AICHIP + "Normal": "normal",
+    _AICHIP + "Deprecated": "deprecated",
+}
 # Claim properties that are not qualifiers: the triple itself and its references.
 _CLAIM_CORE = {
-    RDF.type,
-    RDF.subject,
-    RDF.predicate,
-    RDF.object,
-    PROV.wasDerivedFrom,
-    AICHIP.citedSource,
-    AICHIP.quote,
-    AICHIP.gloss,
-    AICHIP.rank,
-    AICHIP.verification,
-    URIRef("http://www.w3.org/ns/org#member"),
-    URIRef("http://www.w3.org/ns/org#organization"),
+    RDF_TYPE,
+    RDF_SUBJECT,
+    RDF_PREDICATE,
+    RDF_OBJECT,
+    DERIVED_FROM,
+    _AICHIP + "citedSource",
+    _AICHIP + "quote",
+    _AICHIP + "gloss",
+    _AICHIP + "rank",
+    _AICHIP + "verification",
+    PREFIXES["org"] + "member",
+    PREFIXES["org"] + "organization",
 }
 _OBSERVATION_CORE = {
-    AICHIP.value,
-    AICHIP.unit,
-    AICHIP.market,
-    AICHIP.vendor,
-    AICHIP.vendorGroup,
-    AICHIP.year,
-    AICHIP.period,
+    _AICHIP + "value",
+    UNIT,
+    MARKET,
+    VENDOR,
+    VENDOR_GROUP,
+    _AICHIP + "year",
+    _AICHIP + "period",
 }
-_SKIP_OUT = {RDF.type, *(p for p in NAME_PROPERTIES if p != DCTERMS.title)}
-_SCHEMA_LINKS = {RDFS.subClassOf, RDFS.subPropertyOf}
+_SKIP_OUT = {RDF_TYPE, *(p for p in NAME_PROPERTIES if p != PREFIXES["dcterms"] + "title")}
+_SCHEMA_LINKS = {_RDFS + "subClassOf", _RDFS + "subPropertyOf"}
+#: What the entity's neighbours are read for: their names, a unit's symbol, a rule's start.
+_ABOUT_NEIGHBOURS = (RDFS_LABEL, SKOS_PREF, NOTATION, EFFECTIVE)
 
 
 @dataclass(frozen=True)
@@ -132,124 +157,185 @@ class Description:
     in_force: str | None = None  # for a rule with an effective date: its status on that day
 
 
-def _label(graph: Graph, term: Any) -> str:
-    if isinstance(term, URIRef):
-        return best_label(graph, term)
-    return term_text(term)
+def _first(values: list | tuple | None) -> Any:
+    """One of several values, the same one on every engine and every run."""
+    return min(values, key=parts) if values else None
 
 
-def _text(term: Any) -> str:
-    return curie(term) if isinstance(term, URIRef) else term_text(term)
+def _quote(values: list | None) -> Any:
+    """Of a claim's quotes in several languages (a bilingual source), the English one first,
+    as with labels."""
+    if not values:
+        return None
+    order = {"en": 0, "zh-Hans": 1, "zh-Hant": 2}
+    return min(values, key=lambda q: (order.get(parts(q).language or "", 3), parts(q)))
 
 
-def _claim_classes(graph: Graph) -> set:
-    return set(graph.transitive_subjects(RDFS.subClassOf, AICHIP.Claim))
+def _is_true(term: Any) -> bool:
+    return term is not None and parts(term).value in ("true", "1")
 
 
-def _claim(graph: Graph, node: Any, skip: set) -> Claim:
-    source = graph.value(node, PROV.wasDerivedFrom)
-    quote = graph.value(node, AICHIP.quote)
-    gloss = graph.value(node, AICHIP.gloss)
-    rank = graph.value(node, AICHIP.rank)
-    verification = graph.value(node, AICHIP.verification)
+class _Around:
+    """What the store says around one entity, read in a handful of queries: its own triples,
+    the triples pointing at it, the claim nodes about it (with all their triples) and the
+    names of everything shown."""
+
+    def __init__(self, store: Any, entity: str) -> None:
+        self.entity = entity
+        at = sparql_iri(entity)
+        self.out = [(iri_of(p), o) for p, o in select(store, f"SELECT ?p ?o {{ {at} ?p ?o }}")]
+        self.inbound = [(s, iri_of(p)) for s, p in select(store, f"SELECT ?s ?p {{ ?s ?p {at} }}")]
+        self.claim_classes = {
+            iri_of(c) for (c,) in select(store, "SELECT ?c { ?c rdfs:subClassOf* aichip:Claim }")
+        }
+        types: dict[Any, set] = defaultdict(set)
+        for s, t in select(store, f"SELECT DISTINCT ?s ?t {{ ?s ?p {at} . ?s a ?t }}"):
+            types[s].add(iri(t))
+        #: Claim nodes that point at the entity: not neighbours, not instances.
+        self.claims = {s for s, kinds in types.items() if kinds & self.claim_classes}
+        self.nodes: dict[Any, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        links = f"<{RDF_SUBJECT}> <{RDF_OBJECT}> <{VENDOR}> <{MARKET}>"
+        for n, p, o in select(
+            store,
+            f"SELECT DISTINCT ?n ?p ?o {{ VALUES ?link {{ {links} }} ?n ?link {at} . ?n ?p ?o }}",
+        ):
+            self.nodes[n][iri_of(p)].append(o)
+        shown = {entity, *self.claim_classes}
+        shown.update(p for p, _ in self.out)
+        shown.update(p for _, p in self.inbound)
+        shown.update(iri(o) for _, o in self.out)
+        shown.update(iri(s) for s, _ in self.inbound if s not in self.claims)
+        for props in self.nodes.values():
+            for p in (RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT, DERIVED_FROM, UNIT, VENDOR_GROUP):
+                shown.update(iri(o) for o in props.get(p, ()))
+        shown.discard(None)
+        self.about = objects_of(store, shown, _ABOUT_NEIGHBOURS)
+
+    def objects(self, predicate: str) -> list:
+        return [o for p, o in self.out if p == predicate]
+
+    def subjects(self, predicate: str) -> list:
+        return [s for s, p in self.inbound if p == predicate]
+
+    def linked(self, node: Any, predicate: str) -> bool:
+        """``node`` has ``predicate`` pointing at the entity."""
+        return any(iri(o) == self.entity for o in self.nodes[node].get(predicate, ()))
+
+    def label(self, term: Any) -> str:
+        name = iri(term)
+        if name is None:
+            return shown(term)
+        about = self.about.get(name, {})
+        return pick_label([*about.get(RDFS_LABEL, ()), *about.get(SKOS_PREF, ())], name)
+
+
+def _claim(around: _Around, node: Any, skip: set) -> Claim:
+    props = around.nodes[node]
+    source = _first(props.get(DERIVED_FROM))
+    quote = _quote(props.get(_AICHIP + "quote"))
+    gloss = _first(props.get(_AICHIP + "gloss"))
+    rank = _first(props.get(_AICHIP + "rank"))
+    verification = _first(props.get(_AICHIP + "verification"))
     qualifiers = sorted(
-        (curie(p), _text(o))
-        for p, o in graph.predicate_objects(node)
-        if p not in skip and isinstance(p, URIRef)
+        (curie(p), shown(o)) for p, values in props.items() if p not in skip for o in values
     )
     return Claim(
-        node=_text(node),
-        rank=_RANKS.get(rank, "normal"),
-        source=_text(source) if source is not None else None,
-        source_label=_label(graph, source) if source is not None else None,
+        node=term_text(node),
+        rank=_RANKS.get(iri(rank), "normal"),
+        source=term_text(source) if source is not None else None,
+        source_label=around.label(source) if source is not None else None,
         quote=term_text(quote) if quote is not None else None,
-        gloss=str(gloss) if gloss is not None else None,
-        cited=tuple(sorted(_text(c) for c in graph.objects(node, AICHIP.citedSource))),
+        gloss=text_of(gloss) if gloss is not None else None,
+        cited=tuple(sorted(term_text(c) for c in props.get(_AICHIP + "citedSource", ()))),
         qualifiers=tuple(qualifiers),
-        verification=str(verification) if verification is not None else None,
+        verification=text_of(verification) if verification is not None else None,
     )
 
 
-def _relations(graph: Graph, entity: URIRef, claims: set, direction: str) -> list[Relation]:
-    """Links out of (or into) ``entity``: statements grouped by triple, plus truthy triples."""
-    end, other_end = (RDF.subject, RDF.object) if direction == "out" else (RDF.object, RDF.subject)
+def _relations(around: _Around, direction: str, when: date | None) -> list[Relation]:
+    """Links out of (or into) the entity: statements grouped by triple, plus truthy triples;
+    with ``when``, whether each held on that day."""
+    end, other_end = (RDF_SUBJECT, RDF_OBJECT) if direction == "out" else (RDF_OBJECT, RDF_SUBJECT)
     grouped: dict[tuple, list] = defaultdict(list)
-    for statement in graph.subjects(end, entity):
-        if (statement, RDF.type, AICHIP.Statement) not in graph:
+    for statement, props in around.nodes.items():
+        if not around.linked(statement, end):
             continue
-        predicate = graph.value(statement, RDF.predicate)
-        other = graph.value(statement, other_end)
+        if STATEMENT not in {iri(t) for t in props.get(RDF_TYPE, ())}:
+            continue
+        predicate = _first(props.get(RDF_PREDICATE))
+        other = _first(props.get(other_end))
         if predicate is None or other is None:
             continue
-        grouped[(predicate, other)].append(statement)
+        grouped[(text_of(predicate), other)].append(statement)
     if direction == "out":
-        truthy = {(p, o) for p, o in graph.predicate_objects(entity) if p not in _SKIP_OUT}
+        truthy = {(p, o) for p, o in around.out if p not in _SKIP_OUT}
     else:
         truthy = {
             (p, s)
-            for s, p in graph.subject_predicates(entity)
-            if s not in claims and p != RDF.type and not isinstance(s, BNode)
+            for s, p in around.inbound
+            if s not in around.claims and p != RDF_TYPE and parts(s).kind != "bnode"
         }
     # Ontology-level annotations (rdfs:domain and the like) are not what `show` is for.
-    truthy = {
-        (p, o)
-        for p, o in truthy
-        if p in _SCHEMA_LINKS or not str(p).startswith((str(RDFS), str(OWL)))
-    }
+    truthy = {(p, o) for p, o in truthy if p in _SCHEMA_LINKS or not p.startswith((_RDFS, _OWL))}
     relations = []
     for predicate, other in sorted(
-        grouped.keys() | truthy, key=lambda k: (_text(k[0]), _text(k[1]))
+        grouped.keys() | truthy, key=lambda k: (curie(k[0]), shown(k[1]))
     ):
-        nodes = sorted(grouped.get((predicate, other), []), key=_text)
-        relations.append(
-            Relation(
-                direction=direction,
-                predicate=curie(predicate),
-                predicate_label=_label(graph, predicate),
-                other=_text(other),
-                other_label=_label(graph, other),
-                holds=(predicate, other) in truthy,
-                claims=tuple(_claim(graph, n, _CLAIM_CORE) for n in nodes),
-                literal=isinstance(other, Literal),
-            )
+        nodes = sorted(grouped.get((predicate, other), []), key=term_text)
+        relation = Relation(
+            direction=direction,
+            predicate=curie(predicate),
+            predicate_label=around.label(predicate),
+            other=shown(other),
+            other_label=around.label(other),
+            holds=(predicate, other) in truthy,
+            claims=tuple(_claim(around, n, _CLAIM_CORE) for n in nodes),
+            literal=parts(other).kind == "literal",
         )
+        relations.append(relation if when is None else _dated(around, relation, nodes, when))
     return relations
 
 
-def _figures(graph: Graph, entity: URIRef, claim_classes: set) -> list[Figure]:
-    nodes = set(graph.subjects(AICHIP.vendor, entity)) | set(graph.subjects(AICHIP.market, entity))
+def _figures(around: _Around) -> list[Figure]:
     figures = []
-    for node in nodes:
-        kinds = [t for t in graph.objects(node, RDF.type) if t in claim_classes]
+    for node, props in around.nodes.items():
+        if not (around.linked(node, VENDOR) or around.linked(node, MARKET)):
+            continue
+        kinds = [t for t in props.get(RDF_TYPE, ()) if iri(t) in around.claim_classes]
         if not kinds:
             continue
-        kind = min((_label(graph, k) for k in kinds), key=lambda k: (k == "observation", k))
-        unit = graph.value(node, AICHIP.unit)
-        notation = graph.value(unit, SKOS.notation) if unit is not None else None
-        period = graph.value(node, AICHIP.year) or graph.value(node, AICHIP.period)
-        vendor = graph.value(node, AICHIP.vendor) or graph.value(node, AICHIP.vendorGroup)
+        kind = min((around.label(k) for k in kinds), key=lambda k: (k == "observation", k))
+        unit = _first(props.get(UNIT))
+        notation = _first(around.about.get(iri(unit), {}).get(NOTATION)) if unit else None
+        period = _first(props.get(_AICHIP + "year")) or _first(props.get(_AICHIP + "period"))
+        vendor = _first(props.get(VENDOR)) or _first(props.get(VENDOR_GROUP))
+        value = _first(props.get(_AICHIP + "value"))
+        market = _first(props.get(MARKET))
         figures.append(
             Figure(
-                node=_text(node),
+                node=term_text(node),
                 kind=kind,
-                value=str(graph.value(node, AICHIP.value) or ""),
-                unit=str(notation) if notation is not None else (_text(unit) if unit else ""),
-                market=_text(graph.value(node, AICHIP.market) or ""),
-                vendor=_text(vendor) if vendor is not None else "",
-                period=str(period or ""),
-                forecast=bool(graph.value(node, AICHIP.isForecast)),
-                claim=_claim(graph, node, _CLAIM_CORE | _OBSERVATION_CORE),
+                value=text_of(value) if value is not None else "",
+                unit=text_of(notation)
+                if notation is not None
+                else (term_text(unit) if unit else ""),
+                market=term_text(market) if market is not None else "",
+                vendor=term_text(vendor) if vendor is not None else "",
+                period=text_of(period) if period is not None else "",
+                forecast=_is_true(_first(props.get(_AICHIP + "isForecast"))),
+                claim=_claim(around, node, _CLAIM_CORE | _OBSERVATION_CORE),
             )
         )
     return sorted(figures, key=lambda f: (f.market, f.kind, f.period, f.vendor, f.node))
 
 
-def _labels(graph: Graph, entity: URIRef, props) -> tuple[tuple[str, str], ...]:
+def _labels(around: _Around, props: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     values = {
-        (v.language or "", str(v))
-        for p in props
-        for v in graph.objects(entity, p)
-        if isinstance(v, Literal)
+        (term.language or "", term.value)
+        for p, o in around.out
+        if p in props
+        for term in [parts(o)]
+        if term.kind == "literal"
     }
     order = {"en": 0, "zh-Hans": 1, "zh-Hant": 2}
     return tuple(sorted(values, key=lambda lv: (order.get(lv[0], 3), lv[0], lv[1])))
@@ -258,18 +344,24 @@ def _labels(graph: Graph, entity: URIRef, props) -> tuple[tuple[str, str], ...]:
 _STATUS_ORDER = (HELD, UNCERTAIN, UNDATED, NOT_YET, ENDED)
 
 
-def _dated(graph: Graph, relation: Relation, when: date) -> Relation:
-    claims = []
-    for claim in relation.claims:
-        node = _node_of(graph, claim.node)
-        start = graph.value(node, AICHIP.startDate) if node is not None else None
-        end = graph.value(node, AICHIP.endDate) if node is not None else None
-        if start is None and node is not None:
-            # What a rule or listing says (restricts, listedEntity) holds once it takes effect.
-            subject = graph.value(node, RDF.subject)
-            effective = sorted(str(d) for d in graph.objects(subject, AICHIP.effectiveDate))
-            start = effective[0] if effective else None
-        claims.append(replace(claim, as_of=status_at(when, start, end)))
+def _claim_status(around: _Around, node: Any, when: date) -> str:
+    props = around.nodes.get(node, {})
+    start = _first(props.get(START))
+    end = _first(props.get(END))
+    begins = text_of(start) if start is not None else None
+    if begins is None:
+        # What a rule or listing says (restricts, listedEntity) holds once it takes effect.
+        subject = iri(_first(props.get(RDF_SUBJECT)))
+        effective = sorted(text_of(d) for d in around.about.get(subject, {}).get(EFFECTIVE, ()))
+        begins = effective[0] if effective else None
+    return status_at(when, begins, text_of(end) if end is not None else None)
+
+
+def _dated(around: _Around, relation: Relation, nodes: list, when: date) -> Relation:
+    claims = [
+        replace(claim, as_of=_claim_status(around, node, when))
+        for claim, node in zip(relation.claims, nodes, strict=True)
+    ]
     live = [c.as_of for c in claims if c.rank != "deprecated"] or [c.as_of for c in claims]
     # A claim that dates the relationship says more than one that does not (the undated claim
     # is still marked undated on its own line).
@@ -278,74 +370,60 @@ def _dated(graph: Graph, relation: Relation, when: date) -> Relation:
     return replace(relation, claims=tuple(claims), as_of=best)
 
 
-def _node_of(graph: Graph, text: str) -> URIRef | None:
-    from kg.export.entity_graph import expand_curie
-
-    node = expand_curie(text)
-    return node if (node, None, None) in graph else None
-
-
-def _in_force(graph: Graph, entity: URIRef, when: date) -> str | None:
+def _in_force(around: _Around, when: date) -> str | None:
     """A rule's status on ``when`` from its best-ranked effective and end dates."""
-    effective = sorted(str(d) for d in graph.objects(entity, AICHIP.effectiveDate))
+    effective = sorted(text_of(d) for d in around.objects(EFFECTIVE))
     if not effective:
         return None
-    ends = sorted(str(d) for d in graph.objects(entity, AICHIP.endDate))
+    ends = sorted(text_of(d) for d in around.objects(END))
     return status_at(when, effective[0], ends[0] if ends else None)
 
 
-def describe(graph: Graph, entity: URIRef, *, as_of: date | None = None) -> Description:
-    """Gather what ``graph`` says about ``entity`` (resolve names with kg.explore.search);
-    with ``as_of``, whether each claim held on that day.
+def describe(source: Any, entity: str, *, as_of: date | None = None) -> Description:
+    """Gather what ``source`` (a store, or an rdflib graph) says about the IRI ``entity``
+    (resolve names with kg.explore.search); with ``as_of``, whether each claim held that day.
 
     >>> import kg
     >>> from datetime import date
-    >>> from kg.ns import KG
-    >>> huawei = describe(kg.open().rdflib(), KG.huawei, as_of=date(2023, 1, 1))
+    >>> huawei = describe(kg.open().store, "https://w3id.org/aichip-kg/id/huawei",
+    ...                   as_of=date(2023, 1, 1))
     >>> [r.as_of for r in huawei.out if r.other == "kg:pytorch-foundation"]
     ['not yet']
     """
-    claim_classes = _claim_classes(graph)
-    claims = {n for cls in claim_classes for n in graph.subjects(RDF.type, cls)}
-    out = _relations(graph, entity, claims, "out")
+    entity = parts(entity).value
+    around = _Around(as_store(source), entity)
+    out = _relations(around, "out", as_of)
     types = tuple(
-        sorted(
-            (curie(t), _label(graph, t))
-            for t in graph.objects(entity, RDF.type)
-            if isinstance(t, URIRef)
-        )
+        sorted((curie(t), around.label(t)) for t in map(iri, around.objects(RDF_TYPE)) if t)
     )
     # Literal values without a claim are metadata (a source's title, a note); with one, facts.
-    inbound = _relations(graph, entity, claims, "in")
-    if as_of is not None:
-        out = [_dated(graph, r, as_of) for r in out]
-        inbound = [_dated(graph, r, as_of) for r in inbound]
+    inbound = _relations(around, "in", as_of)
     properties = tuple((r.predicate, r.other) for r in out if r.literal and not r.claims)
     facts = tuple(r for r in out if r.literal and r.claims)
     links = tuple(r for r in out if not r.literal)
-    quoted_by = tuple(sorted(_text(n) for n in graph.subjects(PROV.wasDerivedFrom, entity)))
+    quoted_by = tuple(sorted(term_text(n) for n in around.subjects(DERIVED_FROM)))
     return Description(
-        iri=str(entity),
+        iri=entity,
         curie=curie(entity),
-        label=best_label(graph, entity),
-        labels=_labels(graph, entity, (RDFS.label, SKOS.prefLabel)),
-        alt_labels=_labels(graph, entity, (SKOS.altLabel, SKOS.hiddenLabel)),
+        label=around.label(entity),
+        labels=_labels(around, (RDFS_LABEL, SKOS_PREF)),
+        alt_labels=_labels(around, (_SKOS + "altLabel", _SKOS + "hiddenLabel")),
         types=types,
         properties=properties,
         facts=facts,
         out=links,
         inbound=tuple(inbound),
-        figures=tuple(_figures(graph, entity, claim_classes)),
+        figures=tuple(_figures(around)),
         quoted_by=quoted_by,
         instances=tuple(
             sorted(
-                (curie(i), _label(graph, i))
-                for i in graph.subjects(RDF.type, entity)
-                if isinstance(i, URIRef) and i not in claims
+                (curie(i), around.label(i))
+                for s in around.subjects(RDF_TYPE)
+                if s not in around.claims and (i := iri(s))
             )
         ),
         as_of=as_of.isoformat() if as_of is not None else None,
-        in_force=_in_force(graph, entity, as_of) if as_of is not None else None,
+        in_force=_in_force(around, as_of) if as_of is not None else None,
     )
 
 

@@ -13,14 +13,12 @@ is one SPARQL count on the store (:data:`TARGET_QUERIES`), so it means the same 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.namespace import OWL, PROV, RDFS
-
-from kg.ns import AICHIP, KG
-from kg.sparql.terms import curie
+from kg.explore.reading import as_store, select
+from kg.sparql.terms import PREFIXES, curie, parts
 from kg.tables import format_table
 
 __all__ = [
@@ -36,7 +34,13 @@ __all__ = [
     "targets_json",
 ]
 
-_RANKS = {AICHIP.Preferred: "preferred", AICHIP.Normal: "normal", AICHIP.Deprecated: "deprecated"}
+_AICHIP = PREFIXES["aichip"]
+_RANKS = {
+    _AICHIP + "Preferred": "preferred",
+    _AICHIP + "Normal": "normal",
+    _AICHIP + "Deprecated": "deprecated",
+}
+_KG = PREFIXES["kg"]
 
 
 @dataclass(frozen=True)
@@ -66,60 +70,81 @@ class GraphStats:
         return self.relations_with_source / self.relations if self.relations else 1.0
 
 
-def _instances(graph: Graph, root: URIRef) -> dict[URIRef, set]:
+def _instances(store: Any, root: str) -> dict[str, set]:
     """Each subclass of ``root`` (itself included) with its directly typed members."""
-    classes = set(graph.transitive_subjects(RDFS.subClassOf, root))
-    return {cls: set(graph.subjects(RDF.type, cls)) for cls in classes}
+    members: dict[str, set] = defaultdict(set)
+    for cls, member in select(
+        store, f"SELECT ?c ?m WHERE {{ ?c rdfs:subClassOf* {root} . ?m a ?c }}"
+    ):
+        members[parts(cls).value].add(member)
+    return members
+
+
+def _column(store: Any, text: str) -> set:
+    return {row[0] for row in select(store, text)}
 
 
 def _sorted_counts(counter: Counter) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
 
 
-def graph_stats(graph: Graph) -> GraphStats:
-    """Count ``graph`` (see the module doc for what each number means)."""
-    claim_members = _instances(graph, AICHIP.Claim)
-    claims = set().union(*claim_members.values()) if claim_members else set()
-    statements = set(graph.subjects(RDF.type, AICHIP.Statement))
+def graph_stats(source: Any) -> GraphStats:
+    """Count ``source`` (a store, or an rdflib graph; see the module doc for what each number
+    means), with a few SPARQL queries."""
+    store = as_store(source)
+    claim_members = _instances(store, "aichip:Claim")
+    claims = set().union(*claim_members.values())
+    statements = _column(store, "SELECT ?s WHERE { ?s a aichip:Statement }")
     observations = claims - statements
-    source_members = _instances(graph, AICHIP.Source)
-    sources = set().union(*source_members.values()) if source_members else set()
+    source_members = _instances(store, "aichip:Source")
+    sources = set().union(*source_members.values())
 
     per_class: Counter = Counter()
     entities = set()
-    for subject, cls in graph.subject_objects(RDF.type):
-        if (
-            isinstance(subject, URIRef)
-            and str(subject).startswith(str(KG))
-            and subject not in claims
-            and isinstance(cls, URIRef)
-        ):
+    for subject, cls in select(
+        store,
+        f'SELECT ?s ?c WHERE {{ ?s a ?c FILTER(isIRI(?c) && STRSTARTS(STR(?s), "{_KG}")) }}',
+    ):
+        if subject not in claims and parts(subject).kind == "iri":
             entities.add(subject)
-            per_class[curie(cls)] += 1
+            per_class[curie(parts(cls).value)] += 1
 
-    ranks = Counter(_RANKS.get(graph.value(s, AICHIP.rank), "normal") for s in statements)
+    rank_of = dict(
+        select(store, "SELECT ?s ?rank WHERE { ?s a aichip:Statement ; aichip:rank ?rank }")
+    )
+    ranks = Counter(
+        _RANKS.get(parts(rank_of[s]).value if s in rank_of else "", "normal") for s in statements
+    )
     observation_classes: Counter = Counter()
     for cls, members in claim_members.items():
-        if cls not in (AICHIP.Claim, AICHIP.Statement, AICHIP.Observation):
+        if cls not in (_AICHIP + "Claim", _AICHIP + "Statement", _AICHIP + "Observation"):
             observation_classes[curie(cls)] += len(members & observations)
     source_classes: Counter = Counter()
     for cls, members in source_members.items():
-        if cls != AICHIP.Source and members:
+        if cls != _AICHIP + "Source" and members:
             source_classes[curie(cls)] += len(members)
 
-    excluded = set(graph.subjects(RDF.type, OWL.AnnotationProperty))
-    excluded |= set(graph.subjects(RDF.type, AICHIP.DefinitionalProperty))
-    excluded.add(RDF.type)
-    sourced_triples = set()
-    for statement in statements:
-        if graph.value(statement, PROV.wasDerivedFrom) is None:
-            continue
-        sourced_triples.add(
-            tuple(graph.value(statement, p) for p in (RDF.subject, RDF.predicate, RDF.object))
+    excluded = _column(
+        store,
+        "SELECT ?p WHERE { VALUES ?kind { owl:AnnotationProperty aichip:DefinitionalProperty } "
+        "?p a ?kind }",
+    )
+    sourced_triples = set(
+        select(
+            store,
+            "SELECT DISTINCT ?s ?p ?o WHERE { ?statement a aichip:Statement ; "
+            "prov:wasDerivedFrom ?source ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }",
         )
+    )
     relations = with_source = 0
     per_predicate: Counter = Counter()
-    for subject, predicate, obj in graph:
+    # Entities are kg: IRIs, so only triples between two of those can be relations.
+    for triple in select(
+        store,
+        f'SELECT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{_KG}") '
+        f'&& STRSTARTS(STR(?s), "{_KG}") && ?p != rdf:type) }}',
+    ):
+        subject, predicate, obj = triple
         if (
             subject in entities
             and obj in entities
@@ -127,11 +152,13 @@ def graph_stats(graph: Graph) -> GraphStats:
             and predicate not in excluded
         ):
             relations += 1
-            per_predicate[curie(predicate)] += 1
-            with_source += (subject, predicate, obj) in sourced_triples
+            per_predicate[curie(parts(predicate).value)] += 1
+            with_source += triple in sourced_triples
 
+    with_a_source = _column(store, "SELECT DISTINCT ?c WHERE { ?c prov:wasDerivedFrom ?x }")
+    quoted = _column(store, "SELECT DISTINCT ?c WHERE { ?c aichip:quote ?q FILTER(isLiteral(?q)) }")
     return GraphStats(
-        triples=len(graph),
+        triples=len(store),
         entities=len(entities),
         entities_per_class=_sorted_counts(per_class),
         statements=len(statements),
@@ -140,12 +167,8 @@ def graph_stats(graph: Graph) -> GraphStats:
         observations_per_class=_sorted_counts(+observation_classes),
         sources=len(sources),
         sources_per_class=_sorted_counts(source_classes),
-        claims_with_source=sum(
-            1 for c in claims if graph.value(c, PROV.wasDerivedFrom) is not None
-        ),
-        claims_with_quote=sum(
-            1 for c in claims if isinstance(graph.value(c, AICHIP.quote), Literal)
-        ),
+        claims_with_source=len(claims & with_a_source),
+        claims_with_quote=len(claims & quoted),
         relations=relations,
         relations_with_source=with_source,
         relations_per_predicate=_sorted_counts(per_predicate),
@@ -322,8 +345,8 @@ def _example() -> Targets:
 
 
 def _count(store, text: str) -> int:
-    rows = store.query(text).rows
-    return int(rows[0][0].toPython()) if rows and rows[0][0] is not None else 0
+    rows = select(store, text)
+    return int(parts(rows[0][0]).value) if rows and rows[0][0] is not None else 0
 
 
 def duplicate_rule() -> str | None:
