@@ -37,6 +37,7 @@ COMMANDS = {
     "push": "remote",
     "import": "importers",
     "load": "store",
+    "store": "store",
 }
 
 

@@ -145,6 +145,8 @@ def write_set_atomic(
     a reader, or a kill at any moment, sees the old set or the new one (see the module doc).
     ``written(name)`` is called as each file is written."""
     directory = Path(directory).absolute()
+    if directory.exists() and not directory.is_dir():  # never swap a file for a directory
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(directory))
     clean_stale(directory)
     if directory.is_dir() and os.path.ismount(directory):
         for name, data in files.items():

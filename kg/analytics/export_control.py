@@ -450,13 +450,19 @@ def screen(graph: Graph, rule: str = "kg:bis-rule-2023-10-17") -> ExportControlR
         screenings[_curie(chip)] = _screen(chip, props, _label(graph, chip), thresholds)
     named = _named(graph, _expand(rule))
     for naming in named:
-        if naming.chip in screenings:
+        own = screenings.get(naming.chip)
+        if own is not None and own.classification != INSUFFICIENT:
             continue
+        # A product named as a whole (the H100) with no compute figure of its own is screened
+        # through its variants (H100 SXM, H100 PCIe), which carry the datasheet figures.
         chip = _expand(naming.chip)
         via = _product_screening(graph, chip, screenings)
-        screenings[naming.chip] = via or Screening(
-            naming.chip, _label(graph, chip), (), (), INSUFFICIENT, "no figures in the graph"
-        )
+        if via is not None and via.classification != INSUFFICIENT:
+            screenings[naming.chip] = via
+        elif own is None:
+            screenings[naming.chip] = via or Screening(
+                naming.chip, _label(graph, chip), (), (), INSUFFICIENT, "no figures in the graph"
+            )
     disagreements = _compare(graph, screenings, named)
     ordered = tuple(sorted(screenings.values(), key=lambda s: s.chip))
     return ExportControlReport(thresholds, ordered, tuple(named), disagreements)

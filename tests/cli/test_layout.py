@@ -140,3 +140,18 @@ def test_cached_stats_never_imports_rdflib(tmp_path):
     _warm_run(tmp_path, _CLI_SCRIPT, "stats")
     lines, loaded = _warm_run(tmp_path, _CLI_SCRIPT, "stats")
     assert int(lines) > 20 and loaded == "False"
+
+
+def test_every_command_group_is_reachable_from_the_root():
+    import importlib
+
+    import cli as root
+
+    for name, module_name in sorted(set(root.COMMANDS.items())):
+        module = importlib.import_module(f"kg.cli.{module_name}")
+        names = {command.name for command in module.COMMANDS}
+        assert name in names, (name, module_name, names)
+    for path in sorted((REPO / "kg" / "cli").glob("*.py")):
+        module = importlib.import_module(f"kg.cli.{path.stem}")
+        for command in getattr(module, "COMMANDS", ()):
+            assert root.COMMANDS.get(command.name) == path.stem, command.name

@@ -345,8 +345,16 @@ def test_preset_views(browser, whole, loaded, name):
     elif name == "china-market":
         assert {"kg:market-china-ai-accelerator-cards", "kg:nvidia", "kg:huawei"} <= drawn
         figures = [label["text"] for label in labels if label["kind"] == "edge"]
-        for share in ("85 %", "10 %", "90 %"):  # NVIDIA's and Huawei's shares, named
-            assert any(text.startswith(share) for text in figures), figures
+        shares = [text for text in figures if " % (" in text]
+        assert len(shares) >= 3, figures  # the vendors' shares, named on their links
+        values = {
+            str(row.value).removesuffix(".0")
+            for row in loaded.graph.query(
+                "SELECT ?value WHERE { ?o a aichip:MarketShareObservation ; aichip:value ?value }"
+            )
+        }
+        for text in shares:  # each drawn share is a sourced figure of the graph
+            assert text.split(" %")[0].removesuffix(".0") in values, (text, sorted(values))
     elif name == "export-controls":
         assert {"kg:bis-rule-2023-10-17", "kg:h20", "kg:h800", "kg:bis"} <= drawn
         assert "kg:pytorch-foundation" not in drawn

@@ -191,6 +191,7 @@ def test_registered_as_build_export(fixture_graph):
 
 def test_cli_viz_writes_only_its_output(tmp_path):
     out = tmp_path / "out" / "view.html"
+    out.parent.mkdir()  # kg viz -o never creates directories
     runner = CliRunner()
     result = runner.invoke(
         cli,

@@ -518,11 +518,13 @@ def run_epoch_import(
     """
     import tempfile
 
-    from kg.errors import ImportFailed
+    from kg.errors import ImportFailed, InputError
     from kg.importers.base import import_problems, load_curated
     from kg.write import write_atomic
 
     say = progress or (lambda _message: None)
+    if not Path(file).is_file():  # before anything else: the path as the user typed it
+        raise InputError(f"{file}: no such file")
     target = out or project.facts_dir / "imported" / "epoch.ttl"
     if out is None:
         project.check_writable("kg import epoch", target)
