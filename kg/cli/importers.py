@@ -21,7 +21,7 @@ def import_() -> None:
 
     \b
     Example:
-      kg import epoch ../shared/reference/epoch-ml-hardware.csv
+      kg import epoch tests/fixtures/epoch/epoch-ml-hardware.csv
     """
 
 
@@ -67,7 +67,7 @@ def import_epoch_command(
 
     \b
     Examples:
-      kg import epoch ../shared/reference/epoch-ml-hardware.csv
+      kg import epoch tests/fixtures/epoch/epoch-ml-hardware.csv
       kg import epoch ml_hardware.csv --dry-run --json
     """
     import dataclasses
