@@ -349,11 +349,13 @@ def _count(store, text: str) -> int:
     return int(parts(rows[0][0]).value) if rows and rows[0][0] is not None else 0
 
 
-def duplicate_rule() -> str | None:
-    """The name of ``kg validate``'s likely-duplicate rule, if it has one."""
-    from kg.facts.validate import RULES
+#: ``kg validate``'s rule that :func:`likely_duplicates` counts (a test keeps them in step).
+DUPLICATE_RULE = "likely-duplicate"
 
-    return next((rule for rule in RULES if "duplicate" in rule), None)
+
+def duplicate_rule() -> str | None:
+    """The name of ``kg validate``'s likely-duplicate rule."""
+    return DUPLICATE_RULE
 
 
 def knowledge_targets(store, project=None) -> Targets:
@@ -362,13 +364,53 @@ def knowledge_targets(store, project=None) -> Targets:
     """
     counts = {name: _count(store, text) for name, text in TARGET_QUERIES.items()}
     rule = duplicate_rule()
-    duplicates = 0
-    if rule is not None:
-        from kg.facts.validate import validate_project
-
-        report = validate_project(project, shacl=False)
-        duplicates = sum(1 for problem in report.problems if problem.rule == rule)
+    duplicates = len(likely_duplicates(store)) if rule is not None else 0
     return Targets(**counts, likely_duplicates=duplicates, duplicate_rule=rule)
+
+
+def likely_duplicates(store) -> list[tuple[str, str, str, str]]:
+    """``kg validate``'s likely-duplicate pairs (:func:`kg.facts.names.duplicate_pairs`), read
+    from ``store`` with SPARQL rather than by loading the facts (so no rdflib)."""
+    from collections import defaultdict
+
+    from kg.facts.names import NamedEntity, duplicate_pairs
+
+    def rows(text: str) -> list[tuple[str, ...]]:
+        return [tuple(parts(t).value for t in row) for row in store.query(text).native_rows]
+
+    chip_classes = {c for (c,) in rows("SELECT ?c WHERE { ?c rdfs:subClassOf* aichip:Chip }")}
+    english: dict[str, list[str]] = defaultdict(list)
+    for subject, name in rows(
+        "SELECT ?x ?l WHERE { ?x rdfs:label|skos:altLabel ?l FILTER(isIRI(?x) && isLiteral(?l) "
+        '&& (lang(?l) = "" || langMatches(lang(?l), "en"))) }'
+    ):
+        english[subject].append(name)
+    related: dict[str, set[str]] = defaultdict(set)
+    for child, parent in rows("SELECT ?a ?b WHERE { ?a org:subOrganizationOf ?b }"):
+        related[child].add(parent)
+        related[parent].add(child)
+    types: dict[str, set[str]] = defaultdict(set)
+    designers: dict[str, set[str]] = defaultdict(set)
+    for entity, maker, cls in rows(
+        "SELECT ?e ?m ?t WHERE { ?e aichip:designedBy ?m FILTER(isIRI(?e)) OPTIONAL { ?e a ?t } }"
+    ):
+        designers[entity].add(maker)
+        if cls:
+            types[entity].add(cls)
+    records = []
+    for entity, direct in designers.items():
+        makers = {o for m in direct for o in ({m} | related[m])}
+        maker_names = [n for m in makers for n in english[m]]
+        maker_names += [m.rsplit("/", 1)[-1] for m in makers]
+        kind = "chip" if types[entity] & chip_classes else " ".join(sorted(types[entity]))
+        records.append(
+            NamedEntity(entity, kind, frozenset(makers), tuple(maker_names), tuple(english[entity]))
+        )
+    distinct = {
+        frozenset(pair)
+        for pair in rows("SELECT ?a ?b WHERE { ?a owl:differentFrom|aichip:variantOf ?b }")
+    }
+    return duplicate_pairs(records, distinct)
 
 
 def targets_json(targets: Targets) -> dict:

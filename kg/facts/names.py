@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-__all__ = ["compact", "name_keys", "name_variants"]
+__all__ = ["NamedEntity", "compact", "duplicate_pairs", "name_keys", "name_variants"]
 
 _PARENTHESISED = re.compile(r"\(([^()]*)\)")
 _SEPARATORS = re.compile(r"[\W_]+")
@@ -78,3 +80,50 @@ def name_keys(names: Iterable[str], maker_names: Iterable[str] = ()) -> set[str]
             if any(c.isalpha() for c in model):
                 keys.add("model:" + model)
     return keys
+
+
+@dataclass(frozen=True)
+class NamedEntity:
+    """What the duplicate check needs of an entity: its kind (``chip`` for any chip class),
+    its makers (with their parents and subsidiaries), the makers' names and its own names."""
+
+    iri: str
+    kind: str
+    makers: frozenset[str]
+    maker_names: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def duplicate_pairs(
+    entities: Iterable[NamedEntity], distinct: set[frozenset[str]] = frozenset()
+) -> list[tuple[str, str, str, str]]:
+    """``(first, second, key, maker)`` for every two entities of one kind and one maker whose
+    names share a key (a shared name beats a shared model number as evidence), leaving out
+    pairs declared ``distinct``. The rule behind ``kg validate``'s likely-duplicate.
+
+    >>> chips = [
+    ...     NamedEntity("kg:mi300a", "chip", frozenset({"kg:amd"}), ("AMD",), ("MI300A",)),
+    ...     NamedEntity("kg:amd-mi300a", "chip", frozenset({"kg:amd"}), ("AMD",),
+    ...                 ("AMD Instinct MI300A",)),
+    ... ]
+    >>> [(a, b) for a, b, _key, _maker in duplicate_pairs(chips)]
+    [('kg:amd-mi300a', 'kg:mi300a')]
+    """
+    buckets: dict[tuple, set] = defaultdict(set)
+    for entity in entities:
+        for key in name_keys(entity.names, entity.maker_names):
+            for maker in entity.makers:
+                buckets[(entity.kind, maker, key)].add(entity.iri)
+    pairs: dict[tuple[str, str], tuple] = {}
+    for (_kind, maker, key), members in buckets.items():
+        ordered = sorted(members)
+        for i, first in enumerate(ordered):
+            for second in ordered[i + 1 :]:
+                if frozenset((first, second)) in distinct:
+                    continue
+                rank = (0 if key.startswith("name:") else 1, key, maker)
+                if (first, second) not in pairs or rank < pairs[(first, second)]:
+                    pairs[(first, second)] = rank
+    return [
+        (first, second, key, maker) for (first, second), (_, key, maker) in sorted(pairs.items())
+    ]

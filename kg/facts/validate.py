@@ -26,7 +26,7 @@ from rdflib.namespace import ORG, OWL, PROV, RDFS, SH, SKOS
 
 from kg.errors import ParseError
 from kg.facts.load import LoadedGraph, load
-from kg.facts.names import name_keys
+from kg.facts.names import NamedEntity, duplicate_pairs
 from kg.ns import AICHIP, KG
 from kg.project import Project
 
@@ -324,36 +324,31 @@ class _Checker:
                 related[maker] = found
             return related[maker]
 
-        buckets: dict[tuple, set] = defaultdict(set)
+        records = []
         for entity in sorted(set(g.subjects(AICHIP.designedBy, None))):
             if not isinstance(entity, URIRef) or entity in self.claims:
                 continue
             makers = {o for m in g.objects(entity, AICHIP.designedBy) for o in organisations(m)}
             maker_names = [n for m in makers for n in self._english_names(m)]
             maker_names += [str(m).rsplit("/", 1)[-1] for m in makers]
-            kind = self._kind(entity, chip_classes)
-            for key in name_keys(self._english_names(entity), maker_names):
-                for maker in makers:
-                    buckets[(kind, maker, key)].add(entity)
+            records.append(
+                NamedEntity(
+                    str(entity),
+                    self._kind(entity, chip_classes),
+                    frozenset(str(m) for m in makers),
+                    tuple(maker_names),
+                    tuple(self._english_names(entity)),
+                )
+            )
         # owl:differentFrom declares a distinction; a SKU's aichip:variantOf link implies one.
         distinct = {
-            frozenset((s, o))
+            frozenset((str(s), str(o)))
             for predicate in (OWL.differentFrom, AICHIP.variantOf)
             for s, o in g.subject_objects(predicate)
             if isinstance(s, URIRef) and isinstance(o, URIRef)
         }
-        pairs: dict[tuple, tuple] = {}
-        for (_kind, maker, key), members in buckets.items():
-            ordered = sorted(members)
-            for i, first in enumerate(ordered):
-                for second in ordered[i + 1 :]:
-                    if frozenset((first, second)) in distinct:
-                        continue
-                    # a shared name beats a shared model number as evidence; then the key
-                    rank = (0 if key.startswith("name:") else 1, key, str(maker))
-                    if (first, second) not in pairs or rank < pairs[(first, second)]:
-                        pairs[(first, second)] = rank
-        for (first, second), (_, key, maker) in sorted(pairs.items()):
+        for first_iri, second_iri, key, maker in duplicate_pairs(records, distinct):
+            first, second = URIRef(first_iri), URIRef(second_iri)
             what, _, value = key.partition(":")
             evidence = "normalised name" if what == "name" else "model number"
             where = self.loaded.index.locate(second) or _curie(g, second)

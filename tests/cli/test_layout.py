@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO
 
 PACKAGE = REPO / "kg"
@@ -131,11 +129,6 @@ def test_cached_show_and_search_never_import_rdflib(tmp_path):
     assert int(relations) > 100 and loaded == "False"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the likely-duplicates target runs kg validate's rule, which parses the facts with "
-    "rdflib; the rule has no SPARQL form yet",
-)
 def test_cached_stats_never_imports_rdflib(tmp_path):
     _warm_run(tmp_path, _CLI_SCRIPT, "stats")
     lines, loaded = _warm_run(tmp_path, _CLI_SCRIPT, "stats")

@@ -186,3 +186,33 @@ def test_knowledge_targets_match_independent_counts():
 def test_knowledge_targets_in_the_text_output():
     out = stats(facts=None)
     assert "knowledge target" in out and "claims naming no upstream source" in out
+
+
+def test_stats_and_validate_find_the_same_likely_duplicates(make_project):
+    """kg stats counts likely duplicates with SPARQL on the store; kg validate with rdflib on
+    the facts: one rule (kg.facts.names.duplicate_pairs), so the same pairs."""
+    from kg.explore.stats import DUPLICATE_RULE, likely_duplicates
+    from kg.facts.validate import RULES, validate_project
+    from kg.project import Project
+    from kg.store import open_graph
+
+    chip = (
+        'kg:{slug} a aichip:GPU ; rdfs:label "{label}"@en .\n'
+        "kg:stmt-{slug}-by a aichip:Statement ; rdf:subject kg:{slug} ; rdf:predicate "
+        "aichip:designedBy ; rdf:object kg:acme ; prov:wasDerivedFrom kg:src-test ; "
+        'aichip:quote "{label}"@en ; aichip:rank aichip:Normal .\n'
+    )
+    base = (REPO / "tests" / "fixtures" / "validate" / "base.ttl").read_text(encoding="utf-8")
+    facts = (
+        base
+        + chip.format(slug="x200", label="Acme X200")
+        + chip.format(slug="acme-x200", label="ACME X-200")
+    )
+    project = Project.at(make_project({"base.ttl": facts}))
+    found = [p for p in validate_project(project, shacl=False).problems]
+    assert DUPLICATE_RULE in RULES
+    dupes = [p for p in found if p.rule == DUPLICATE_RULE]
+    with open_graph(project, "oxigraph") as store:
+        pairs = likely_duplicates(store)
+    assert len(dupes) == len(pairs) == 1
+    assert {pairs[0][0].rsplit("/", 1)[1], pairs[0][1].rsplit("/", 1)[1]} == {"x200", "acme-x200"}
