@@ -23,6 +23,15 @@ def copy_project(root: Path, facts_dir: Path | None = None) -> Path:
 
 
 @pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """A fresh cache directory for the test (``KG_CACHE_DIR``); modules that want one for
+    every test say ``pytestmark = pytest.mark.usefixtures("cache_dir")``."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("KG_CACHE_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture
 def make_project(tmp_path):
     """Return a function building a project (real ontology + given facts files) under tmp_path."""
 

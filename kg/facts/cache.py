@@ -100,7 +100,7 @@ def installed_version(package: str) -> str:
     return "?"
 
 
-def cache_key(project: Project | None = None, *, infer: bool = False) -> str:
+def cache_key(project: Project | None = None, *, infer: bool = False, remember: bool = True) -> str:
     """Hex SHA-256 over the inputs that determine the loaded graph (see the module doc).
 
     Hashing every facts file costs more than a cached query; so the key is remembered in the
@@ -119,7 +119,7 @@ def cache_key(project: Project | None = None, *, infer: bool = False) -> str:
         for path in paths
     ]
     signature = _stat_signature(infer, code, inputs)
-    memo = _key_memo(project)
+    memo = _key_memo(project) if remember else None  # --no-cache: touch no cache file
     if signature is not None and memo is not None:
         known = memo.get(signature)
         if known:
@@ -300,7 +300,7 @@ def load_cached(
     from kg.write import write_bytes_atomic
 
     project = project or default_project()
-    key = cache_key(project, infer=infer)
+    key = cache_key(project, infer=infer, remember=use_cache)
     if use_cache:
         directory = directory or cache_dir(project)
     path = directory / _file_name(key, infer) if use_cache and directory else None

@@ -362,7 +362,7 @@ class OxigraphStore(Store):
 
         if getattr(self, "_cached", False):
             return False
-        key = cache_key(project, infer=infer)
+        key = cache_key(project, infer=infer, remember=use_cache)
         if self._manifest.get("curated_key") == key:
             return False
         if self.read_only:

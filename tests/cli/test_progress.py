@@ -13,9 +13,7 @@ BASE = (FIXTURES / "validate" / "base.ttl").read_text(encoding="utf-8")
 EPOCH = FIXTURES / "epoch"
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("cache_dir")
 
 
 def terminal(monkeypatch, is_terminal: bool) -> None:

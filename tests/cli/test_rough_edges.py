@@ -15,9 +15,7 @@ from tests.conftest import FIXTURES, REPO, cli_error, cli_ok, copy_project
 FACTS = FIXTURES / "query" / "facts"
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("cache_dir")
 
 
 def run(*args):

@@ -20,9 +20,7 @@ QUERIES = FIXTURES / "query" / "queries"
 KG = "https://w3id.org/aichip-kg/id/"
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("cache_dir")
 
 
 def ask(*args, queries=QUERIES):

@@ -26,11 +26,7 @@ KG = "https://w3id.org/aichip-kg/id/"
 MEMBERS = "SELECT ?m ?f WHERE { ?m org:memberOf ?f } ORDER BY ?m"
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("KG_CACHE_DIR", str(directory))
-    return directory
+pytestmark = pytest.mark.usefixtures("cache_dir")
 
 
 def kg(*args, input=None, facts=FACTS):

@@ -16,9 +16,7 @@ from tests.conftest import FIXTURES, REPO
 FACTS = FIXTURES / "query" / "facts"
 
 
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("cache_dir")
 
 
 def stats(*args, facts=FACTS):

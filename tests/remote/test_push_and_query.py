@@ -28,9 +28,10 @@ import pytest
 from click.testing import CliRunner
 from rdflib import BNode, Graph, Literal, URIRef
 
+from tests.conftest import FIXTURES as ALL_FIXTURES
 from tests.conftest import assert_isomorphic, copy_project, stop_process
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "serve"
+FIXTURES = ALL_FIXTURES / "serve"
 GRAPH = "https://w3id.org/aichip-kg/graph"
 IN_CI = os.environ.get("CI") == "true"
 

@@ -34,7 +34,7 @@ from tests._server import processes_mentioning, start_server
 from tests.conftest import FIXTURES as ALL_FIXTURES
 from tests.conftest import REPO, copy_project
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "serve"
+FIXTURES = ALL_FIXTURES / "serve"
 MANIFEST = ALL_FIXTURES / "w3c" / "protocol-manifest.ttl"
 TIMEOUT = 2.0  # the fixture server's --timeout
 MAX_ROWS = 50  # the fixture server's --max-rows

@@ -26,8 +26,8 @@ from kg.facts.load import load
 from kg.project import Project
 from kg.viz.presets import PRESETS
 from kg.viz.viewer import render_viewer
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 READY = "window.kgViewer && window.kgViewer.stable"
 WIDTH, HEIGHT = 1400, 900

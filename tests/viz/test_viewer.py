@@ -26,8 +26,8 @@ from kg.facts.load import load
 from kg.project import Project
 from kg.viz.viewer import LAYOUT_THRESHOLD, layout_positions, render_html, render_viewer
 from tests._synthetic_viz import synthetic_graph
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "viz"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 AICHIP = Namespace("https://w3id.org/aichip-kg/ontology#")
