@@ -86,7 +86,9 @@ def test_without_kg_toml_the_installed_graph_is_read_only(tmp_path, monkeypatch)
     message = cli_error(result)
     assert len(message.strip().splitlines()) == 1, message
     assert "kg init DIR" in message and str(project.exports_dir) in message
-    result = CliRunner().invoke(cli, ["import", "epoch", str(tmp_path / "any.csv")])
+    csv = tmp_path / "any.csv"
+    csv.write_text("System name\n", encoding="utf-8")  # it exists: the refusal is the workspace
+    result = CliRunner().invoke(cli, ["import", "epoch", str(csv)])
     assert "kg init DIR" in cli_error(result)
 
 
