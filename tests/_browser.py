@@ -303,3 +303,21 @@ class Chromium:
             mobile=False,
         )
         return page
+
+
+@contextlib.contextmanager
+def chromium_or_skip(**kwargs: Any):
+    """A running headless Chromium for a test module's fixture, stopped afterwards. Without
+    Chromium the test skips locally and fails under CI=true, where everything is installed."""
+    import pytest
+
+    executable = find_chromium()
+    if executable is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but no Chromium: install Debian's chromium")
+        pytest.skip("no Chromium here")
+    browser = Chromium.launch(executable, **kwargs)
+    try:
+        yield browser
+    finally:
+        browser.stop()

@@ -30,6 +30,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
+from tests._browser import chromium_or_skip
 from tests._server import processes_mentioning, start_server
 from tests.conftest import FIXTURES as ALL_FIXTURES
 from tests.conftest import REPO, copy_project
@@ -777,15 +778,8 @@ def test_query_page_is_self_contained(server):
 
 @pytest.fixture(scope="module")
 def chromium():
-    from tests._browser import Chromium, find_chromium
-
-    if find_chromium() is None:
-        if IN_CI:
-            pytest.fail("CI=true but no Chromium: install Debian's chromium")
-        pytest.skip("no Chromium here")
-    browser = Chromium.launch()
-    yield browser
-    browser.stop()
+    with chromium_or_skip() as browser:
+        yield browser
 
 
 @pytest.mark.browser

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from tests._browser import chromium_or_skip
 from tests._server import start_server
 from tests.conftest import REPO, copy_project
-from tests.serve.test_endpoint import IN_CI
 
 KG = "https://w3id.org/aichip-kg/id/"
 AICHIP = "https://w3id.org/aichip-kg/ontology#"
@@ -46,15 +46,8 @@ def server(project, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def chromium():
-    from tests._browser import Chromium, find_chromium
-
-    if find_chromium() is None:
-        if IN_CI:
-            pytest.fail("CI=true but no Chromium: install Debian's chromium")
-        pytest.skip("no Chromium here")
-    browser = Chromium.launch(width=WIDTH, height=HEIGHT)
-    yield browser
-    browser.stop()
+    with chromium_or_skip(width=WIDTH, height=HEIGHT) as browser:
+        yield browser
 
 
 @pytest.fixture

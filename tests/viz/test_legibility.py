@@ -26,6 +26,7 @@ from kg.facts.load import load
 from kg.project import Project
 from kg.viz.presets import PRESETS
 from kg.viz.viewer import render_viewer
+from tests._browser import chromium_or_skip
 from tests.conftest import REPO
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -127,23 +128,8 @@ def sources(loaded) -> set[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from tests._browser import Chromium, find_chromium
-
-    def unavailable(reason: str):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (required when CI=true)")
-        pytest.skip(reason)
-
-    executable = find_chromium()
-    if executable is None:
-        unavailable("chromium is not installed")
-    try:
-        import websocket  # noqa: F401
-    except ImportError:
-        unavailable("websocket-client is not installed")
-    chromium = Chromium.launch(executable, width=WIDTH, height=HEIGHT)
-    yield chromium
-    chromium.stop()
+    with chromium_or_skip(width=WIDTH, height=HEIGHT) as browser:
+        yield browser
 
 
 def _open(browser, path: Path):

@@ -25,6 +25,7 @@ from kg.export.entity_graph import entity_graph
 from kg.facts.load import load
 from kg.project import Project
 from kg.viz.viewer import LAYOUT_THRESHOLD, layout_positions, render_html, render_viewer
+from tests._browser import chromium_or_skip
 from tests._synthetic_viz import synthetic_graph
 from tests.conftest import REPO
 
@@ -224,24 +225,8 @@ def test_cli_viz_bad_input_exits_2(tmp_path):
 
 @pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the module; missing Chromium fails under CI, skips otherwise."""
-    from tests._browser import Chromium, find_chromium
-
-    def unavailable(reason: str):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (required when CI=true)")
-        pytest.skip(reason)
-
-    executable = find_chromium()
-    if executable is None:
-        unavailable("chromium is not installed")
-    try:
-        import websocket  # noqa: F401
-    except ImportError:
-        unavailable("websocket-client is not installed")
-    chromium = Chromium.launch(executable)
-    yield chromium
-    chromium.stop()
+    with chromium_or_skip() as browser:
+        yield browser
 
 
 def _sources(graph: Graph, G: nx.MultiDiGraph) -> set[str]:
