@@ -28,7 +28,7 @@ from collections import OrderedDict
 from typing import Any
 
 from kg.pages.queries import NAMES_QUERY, ONTOLOGY_QUERY, SLUG, USAGE_QUERY, entity_query
-from kg.serve.protocol import Job, Reply, _accept_ranges, _quality
+from kg.serve.protocol import Job, Reply, accept_ranges, media_quality
 
 __all__ = ["PAGE_ASSETS", "Pages", "page_routes"]
 
@@ -66,11 +66,11 @@ def choose_format(accept: str) -> str | None:
     """``html``, ``ttl``, ``nt`` or ``jsonld`` for an ``Accept`` header; None if none fits."""
     if not accept.strip():
         return "html"
-    ranges = _accept_ranges(accept)
+    ranges = accept_ranges(accept)
     best: tuple[float, int] | None = None
     chosen = None
     for position, (media, fmt) in enumerate(_OFFERED):
-        quality = _quality(media, ranges)
+        quality = media_quality(media, ranges)
         if quality > 0 and (best is None or (quality, -position) > best):
             best, chosen = (quality, -position), fmt
     return chosen

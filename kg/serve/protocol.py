@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from rdflib import Dataset, Graph
 
 __all__ = [
+    "accept_ranges",
+    "media_quality",
     "GRAPH_MEDIA_TYPES",
     "SOLUTION_MEDIA_TYPES",
     "Job",
@@ -263,7 +265,7 @@ def served_data(
 # -- negotiation -------------------------------------------------------------------------------
 
 
-def _accept_ranges(header: str) -> list[tuple[str, float]]:
+def accept_ranges(header: str) -> list[tuple[str, float]]:
     ranges = []
     for item in header.split(","):
         parts = [part.strip() for part in item.split(";")]
@@ -282,7 +284,7 @@ def _accept_ranges(header: str) -> list[tuple[str, float]]:
     return ranges
 
 
-def _quality(media: str, ranges: list[tuple[str, float]]) -> float:
+def media_quality(media: str, ranges: list[tuple[str, float]]) -> float:
     """The q the client gives ``media``: from its most specific matching range, else 0."""
     kind = media.split("/")[0]
     best: tuple[int, float] | None = None
@@ -326,12 +328,12 @@ def negotiate(kind: str, accept: str, formats: tuple[str, ...] = ()) -> tuple[st
         raise Refusal(
             406, f"format {', '.join(values)} does not fit a {kind} query; use {', '.join(names)}"
         )
-    ranges = _accept_ranges(accept or "")
+    ranges = accept_ranges(accept or "")
     if not ranges:
         return offered[0][1], offered[0][0]
     best: tuple[float, int] | None = None
     for position, (media, _name) in enumerate(offered):
-        quality = _quality(media, ranges)
+        quality = media_quality(media, ranges)
         if quality > 0 and (best is None or quality > best[0]):
             best = (quality, position)
     if best is None:
