@@ -18,17 +18,21 @@ class AICHIP(DefinedNamespace):
     AIAccelerator: URIRef
     Agent: URIRef
     Architecture: URIRef
+    Automotive: URIRef
     CPU: URIRef
     Chip: URIRef
     ChipFamily: URIRef
     City: URIRef
     Claim: URIRef
+    Client: URIRef
     Company: URIRef
     Country: URIRef
+    DataCentre: URIRef
     Dataset: URIRef
     DefinitionalProperty: URIRef
     Deprecated: URIRef
     ECCN: URIRef
+    Edge: URIRef
     EntityListing: URIRef
     ExportControl: URIRef
     ExportControlRule: URIRef
@@ -38,6 +42,7 @@ class AICHIP(DefinedNamespace):
     GovernmentAgency: URIRef
     Interview: URIRef
     Market: URIRef
+    MarketSegment: URIRef
     MarketShareObservation: URIRef
     MarketSizeObservation: URIRef
     NPU: URIRef
@@ -121,6 +126,7 @@ class AICHIP(DefinedNamespace):
     listingDate: URIRef
     lowerTppThreshold: URIRef
     market: URIRef
+    marketSegment: URIRef
     memoryBandwidthGBps: URIRef
     memoryGB: URIRef
     memoryGiB: URIRef
