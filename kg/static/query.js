@@ -968,12 +968,15 @@ LIMIT 400`);
     if (state.result) updateUrl(state.result.query, false);
   }
 
-  function renderDownloads(query, isGraph) {
+  function renderDownloads(query, isGraph, truncated) {
     const links = $("download-links");
     clear(links);
     for (const [label, format] of isGraph ? GRAPH_DOWNLOADS : SOLUTION_DOWNLOADS) {
       const link = element("a", label);
       const params = new URLSearchParams({ query: query, format: format });
+      // The server refuses a cut answer in a format that cannot say so (CSV, TSV, JSON-LD)
+      // unless asked; the page has just said the answer is cut, so the download asks.
+      if (truncated) params.set("partial", "true");
       link.href = state.endpoint + "?" + params.toString();
       link.download = "results." + (format === "jsonld" ? "jsonld" : format);
       links.appendChild(link);
@@ -1050,11 +1053,13 @@ LIMIT 400`);
       $("result-bar").hidden = false;
       renderView();
       updateUrl(query, push);
-      if (response.headers.get("KG-Truncated")) {
+      const truncated = Boolean(response.headers.get("KG-Truncated"));
+      if (truncated) {
         show("truncated", "Only the first " + response.headers.get("KG-Max-Rows") +
-          " results are shown: the server caps every answer. Add LIMIT/OFFSET to page through.");
+          " results are shown (and downloaded): the server caps every answer." +
+          " Add LIMIT/OFFSET to page through.");
       }
-      renderDownloads(query, result.kind === "graph");
+      renderDownloads(query, result.kind === "graph", truncated);
       setStatus(summary(result) + " in " + seconds + " s");
     } catch (error) {
       show("error", "The request failed: " + error.message);

@@ -809,9 +809,25 @@ def test_query_page_in_chromium(server, chromium):
         page.wait_for("document.body.dataset.ran === '2'")
         assert page.evaluate("document.querySelector('#result-table td').textContent") == hostile
         assert page.evaluate("document.querySelectorAll('#results img').length") == 0
+        # A cut answer: the page says so, and its CSV download gets the same rows, not a 413.
+        page.evaluate(
+            "document.getElementById('query').value = "
+            + json.dumps("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o")
+        )
+        page.evaluate("document.getElementById('run').click()")
+        page.wait_for("document.body.dataset.ran === '3'")
+        assert "Only the first" in page.evaluate("document.getElementById('truncated').textContent")
+        csv_href = page.evaluate(
+            "Array.from(document.querySelectorAll('#download-links a'))"
+            ".map(a => a.getAttribute('href')).find(h => h.includes('format=csv'))"
+        )
+        status, _, body = server.request("GET", csv_href)
+        assert status == 200, body[:300]
+        rows = list(csv.reader(io.StringIO(body.decode())))
+        assert len(rows) == MAX_ROWS + 1 and rows[0] == ["s", "p", "o"]
         # An example button runs its competency question.
         page.evaluate("document.querySelector('#example-list button').click()")
-        page.wait_for("document.body.dataset.ran === '3'")
+        page.wait_for("document.body.dataset.ran === '4'")
         assert page.dialogs == []
         assert page.errors == [], page.errors
         assert all(r.startswith(server.url) for r in page.requests), page.requests
