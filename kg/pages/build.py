@@ -54,6 +54,16 @@ class Ontology:
             return None
         return term_page(self.graph, ONTOLOGY_NS + local, self.usage)
 
+    def class_label(self, curie: str) -> str:
+        """The English label of an ontology class written as a CURIE (``aichip:ChipFamily`` →
+        "chip family"), for tables that list classes; the CURIE itself when it has none."""
+        prefix, _, local = curie.partition(":")
+        if prefix != "aichip" or not local:
+            return curie
+        labels = self.graph.objects(URIRef(ONTOLOGY_NS + local), RDFS.label)
+        english = sorted(str(label) for label in labels if getattr(label, "language", None) == "en")
+        return english[0] if english else curie
+
     def entity(self, description: Graph, iri: str) -> EntityPage | None:
         return entity_page(description, self.graph, iri)
 

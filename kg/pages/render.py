@@ -27,6 +27,10 @@ ONTOLOGY_NS = PREFIXES["aichip"]
 LANGUAGE_NAMES = {"en": "English", "zh-Hans": "简体", "zh-Hant": "繁體"}
 
 
+def _same(curie: str) -> str:
+    return curie
+
+
 @dataclass(frozen=True)
 class Links:
     """Where things link: ``static`` pages are files (``.html``) reached by relative paths."""
@@ -233,6 +237,8 @@ class Renderer:
         self.title = title
 
     def _render(self, template: str, **context) -> str:
+        # Tables of matches name classes by label when the caller knows the ontology.
+        context.setdefault("class_label", _same)
         return (
             _environment()
             .get_template(template)
@@ -262,13 +268,22 @@ class Renderer:
     def ontology(self, pages: list[TermPage]) -> str:
         return self._render("ontology.html", terms=pages)
 
-    def search_page(self, query: str, matches, suggestions, *, error: str = "") -> str:
+    def search_page(
+        self, query: str, matches, suggestions, *, error: str = "", class_label=None
+    ) -> str:
         return self._render(
-            "search.html", query=query, matches=matches, suggestions=suggestions, error=error
+            "search.html",
+            query=query,
+            matches=matches,
+            suggestions=suggestions,
+            error=error,
+            class_label=class_label or _same,
         )
 
     def index(self, entries) -> str:
         return self._render("index.html", entries=entries)
 
-    def not_found(self, what: str, suggestions) -> str:
-        return self._render("notfound.html", what=what, suggestions=suggestions)
+    def not_found(self, what: str, suggestions, *, class_label=None) -> str:
+        return self._render(
+            "notfound.html", what=what, suggestions=suggestions, class_label=class_label or _same
+        )

@@ -173,7 +173,8 @@ class Pages:
         suggestions = ()
         if found is not None:
             suggestions = found.matches or found.suggestions
-        return self.renderer.not_found(what, suggestions).encode()
+        onto = await self.ontology()
+        return self.renderer.not_found(what, suggestions, class_label=onto.class_label).encode()
 
 
 def _html(body: bytes, status: int = 200, headers: dict | None = None):
@@ -271,7 +272,10 @@ def page_routes(pages: Pages) -> list:
         if found is None:
             body = pages.renderer.search_page(text, (), (), error="Nothing to search for.")
             return _html(body.encode())
-        body = pages.renderer.search_page(text, found.matches, found.suggestions)
+        onto = await pages.ontology()
+        body = pages.renderer.search_page(
+            text, found.matches, found.suggestions, class_label=onto.class_label
+        )
         return _html(body.encode())
 
     async def viz(request):

@@ -183,6 +183,12 @@ def test_search_to_family_to_query_chart_and_graph(page, server):
     page.open(server.url + "search?q=" + urllib.parse.quote("升腾"))
     first = page.evaluate("document.querySelector('table.matches tbody a').getAttribute('href')")
     assert first == "/id/ascend"
+    # Classes are named by their label, linked to their ontology page.
+    classes = page.evaluate(
+        "Array.from(document.querySelectorAll('table.matches tbody td:nth-child(2) a'))"
+        ".map(a => [a.textContent, a.getAttribute('href')])"
+    )
+    assert ["chip family", "/ontology/ChipFamily"] in classes, classes
     follow(page, "table.matches tbody a")
     assert page.evaluate("location.pathname") == "/id/ascend"
     assert page.evaluate("document.querySelector('h1').textContent") == "Huawei Ascend"
