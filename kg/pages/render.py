@@ -233,7 +233,7 @@ class Renderer:
 
     def __init__(self, links: Links, *, search: bool = True, title: str = "aichip-kg") -> None:
         self.links = links
-        self.search = search and not links.static
+        self.search = search  # the static site's box leads to its self-filtering index
         self.title = title
 
     def _render(self, template: str, **context) -> str:

@@ -2,8 +2,9 @@
 with relative links, so the folder can be published anywhere or opened from ``file://``.
 
 The same queries and templates as ``kg serve``'s pages (:mod:`kg.pages.queries`,
-:mod:`kg.pages.render`), run on the project store. Search needs a server, so the static site
-has an index of every entity instead (``index.html``), and no links to the query page or the
+:mod:`kg.pages.render`), run on the project store. With no server to search, the static site's
+index of every entity (``index.html``) filters itself by any name (``static/site.js``; the
+search box of every page leads there), and there are no links to the query page or the
 viewer route. Bytes are deterministic; the folder is replaced as a whole (written beside it,
 then swapped in), so a reader never sees half a site.
 """
@@ -48,7 +49,9 @@ def render_site(store, progress: Callable[[str], None] = lambda _m: None) -> dic
         }
     )
     deep = Renderer(Links(static=True, root="../"))
-    files: dict[str, bytes] = {"static/pages.css": (_ASSETS / "pages.css").read_bytes()}
+    files: dict[str, bytes] = {
+        f"static/{asset}": (_ASSETS / asset).read_bytes() for asset in ("pages.css", "site.js")
+    }
     index: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for number, iri in enumerate(entities, 1):
         slug = iri[len(KG_NS) :]

@@ -321,6 +321,27 @@ def test_static_site_opens_from_file(project, tmp_path, chromium):
         assert tab.evaluate("document.querySelector('h1').textContent") == "Huawei Ascend"
         colour = tab.evaluate("getComputedStyle(document.querySelector('header.site')).display")
         assert colour == "flex"  # the stylesheet loaded from the relative path
+        # Every page's search box leads to the index, which filters itself by any name.
+        tab.evaluate("document.querySelector('form.search input').value = '升腾'")
+        tab.evaluate("document.querySelector('form.search').submit()")
+        tab.wait_for(
+            "document.body.classList.contains('index') && "
+            "document.getElementById('filter-count').textContent !== ''"
+        )
+        visible = (
+            "Array.from(document.querySelectorAll('.index-class li:not([hidden]) a'))"
+            ".map(a => a.getAttribute('href'))"
+        )
+        found = tab.evaluate(visible)
+        assert "id/ascend.html" in found and "id/huawei.html" not in found, found
+        assert tab.evaluate("document.getElementById('filter').value") == "升腾"
+        tab.evaluate(
+            "const box = document.getElementById('filter'); box.value = 'HUA WEI';"
+            "box.dispatchEvent(new Event('input'))"
+        )
+        assert "id/huawei.html" in tab.evaluate(visible)
+        hidden_sections = tab.evaluate("document.querySelectorAll('.index-class[hidden]').length")
+        assert hidden_sections > 0  # classes with no match are folded away
         assert tab.errors == [] and tab.dialogs == []
         assert all(url.startswith("file://") for url in tab.requests), tab.requests
     finally:
