@@ -35,6 +35,8 @@ KG = "https://w3id.org/aichip-kg/id/"
 
 def _cell(term):
     """GROUP_CONCAT joins values in no defined order: compare its parts as a sorted tuple."""
+    if isinstance(term, Literal) and " / " in str(term):  # side-by-side figures (cq13)
+        return ("group", tuple(sorted(str(term).split(" / "))))
     if isinstance(term, Literal) and " " in str(term):
         parts = str(term).split(" ")
         if all(part.startswith(("http://", "https://")) for part in parts):
