@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from kg.errors import KGError
 from kg.remote.client import KG_GRAPH_IRI
-from kg.serve.protocol import Job, Refusal, unserved_graph
+from kg.serve.protocol import Job, Refusal, default_graph, unserved_graph
 from kg.sparql.policy import CheckedQuery
 from kg.sparql.results import Result
 from kg.store.base import CURATED_GRAPH, SHARED_GRAPH
@@ -151,8 +151,8 @@ def _add_named(target: Any, named: Dataset | None) -> None:
 
     from kg.store.convert import term_to_ox
 
-    for context in named.contexts() if named is not None else ():
-        if context.identifier == named.default_context.identifier or not len(context):
+    for context in named.graphs() if named is not None else ():
+        if context.identifier == default_graph(named).identifier or not len(context):
             continue
         graph = ox.NamedNode(str(context.identifier))
         target.extend(ox.Quad(*(term_to_ox(t) for t in triple), graph) for triple in context)

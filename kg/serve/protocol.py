@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "accept_ranges",
+    "default_graph",
     "media_quality",
     "GRAPH_MEDIA_TYPES",
     "SOLUTION_MEDIA_TYPES",
@@ -186,16 +187,16 @@ class ServedData:
 
     @property
     def names(self) -> list[str]:
-        named = sorted(str(g.identifier) for g in self.dataset.contexts() if self._is_named(g))
+        named = sorted(str(g.identifier) for g in self.dataset.graphs() if self._is_named(g))
         return [self.graph_iri, *named]
 
     def _is_named(self, graph: Graph) -> bool:
-        return graph.identifier != self.dataset.default_context.identifier
+        return graph.identifier != default_graph(self.dataset).identifier
 
     def graph(self, iri: str) -> Graph:
         """The served graph called ``iri``; :class:`Refusal` (400) if there is none."""
         if iri == self.graph_iri:
-            return self.dataset.default_context
+            return default_graph(self.dataset)
         from rdflib import URIRef
 
         graph = self.dataset.get_context(URIRef(iri))
@@ -216,8 +217,8 @@ class ServedData:
         graphs = {iri: self.graph(iri) for iri in (*default, *named)}  # refuse before copying
         dataset = Dataset(default_union=False)
         for iri in dict.fromkeys(default):
-            dataset.default_context.addN(
-                (s, p, o, dataset.default_context) for s, p, o in graphs[iri]
+            default_graph(dataset).addN(
+                (s, p, o, default_graph(dataset)) for s, p, o in graphs[iri]
             )
         for iri in dict.fromkeys(named):
             target = dataset.graph(URIRef(iri))
@@ -241,6 +242,14 @@ class ServedData:
         return rdflib_answer(dataset, checked, job.max_rows)
 
 
+def default_graph(dataset: Dataset) -> Graph:
+    """The default graph of an rdflib ``Dataset``: ``default_graph`` where rdflib has it (its
+    older name, ``default_context``, warns since rdflib 7.5; rdflib 7.0 has only that)."""
+    if hasattr(type(dataset), "default_graph"):
+        return dataset.default_graph
+    return dataset.default_context
+
+
 def served_data(
     graph: Graph, *, graph_iri: str = KG_GRAPH_IRI, named: Dataset | None = None
 ) -> ServedData:
@@ -252,10 +261,10 @@ def served_data(
     dataset = Dataset(default_union=False)
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace, override=True, replace=True)
-    default = dataset.default_context
+    default = default_graph(dataset)
     default.addN((s, p, o, default) for s, p, o in graph)
-    for context in named.contexts() if named is not None else ():
-        if context.identifier == named.default_context.identifier or not len(context):
+    for context in named.graphs() if named is not None else ():
+        if context.identifier == default_graph(named).identifier or not len(context):
             continue
         target = dataset.graph(context.identifier)
         target.addN((s, p, o, target) for s, p, o in context)
