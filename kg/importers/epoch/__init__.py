@@ -394,16 +394,16 @@ def write_epoch(
         stream.write(writer.block(builder.organisation(org)))
     items = iter(plan.items)
     item = next(items, None)
+    last = max(only, default=0) if only is not None else None
     csv_file = EpochCSV(plan.path, plan.display)
     for number, row in csv_file.rows():
         while item is not None and item.row_number < number:
             item = next(items, None)
-        if item is None:
-            break
+        if item is None or (last is not None and number > last):
+            break  # nothing more to write (a sample is read only as far as it goes)
         if item.row_number != number or (only is not None and number not in only):
             continue
-        for block in builder.row(item, row):
-            stream.write(writer.block(block))
+        stream.write("".join([writer.block(block) for block in builder.row(item, row)]))
     stream.write("\n")
     return EpochReport(
         **{
