@@ -124,10 +124,6 @@ def _header(display: str, digest: str) -> str:
     )
 
 
-def _declared(facts: Graph, term: URIRef) -> bool:
-    return (term, RDF.type, None) in facts
-
-
 class _Errors:
     """A bounded list of row errors plus a count of the rest."""
 
@@ -160,6 +156,10 @@ def plan_epoch(
     errors = _Errors()
     index = CuratedIndex(curated)
     families = curated_families(curated)
+    # what the curated facts declare (give an rdf:type), asked of every row: a set, not a
+    # graph look-up each time
+    declared = {s for s in curated.subjects(RDF.type, None) if isinstance(s, URIRef)}
+    checked_orgs: set[str] = set()
     items: list[Planned] = []
     matches: list[Match] = []
     new_chips: list[NewChip] = []
@@ -167,7 +167,7 @@ def plan_epoch(
     resolved: dict[URIRef, int] = {}
     merged_rows: list[tuple[int, str, URIRef, NameEntry, Planned]] = []
     organisations: dict[str, Organisation] = {}
-    if not _declared(curated, EPOCH_SOURCE) and not _declared(curated, EPOCH_ORG):
+    if EPOCH_SOURCE not in declared and EPOCH_ORG not in declared:
         organisations["epoch-ai"] = Organisation("epoch-ai", "Epoch AI", AICHIP.ResearchFirm)
     rows = 0
     for number, row in csv_file.rows():
@@ -177,8 +177,10 @@ def plan_epoch(
         if problems:
             continue
         for org in organisations_of(row):
-            if org.slug not in organisations and not _declared(curated, KG[org.slug]):
-                organisations[org.slug] = org
+            if org.slug not in organisations and org.slug not in checked_orgs:
+                checked_orgs.add(org.slug)
+                if KG[org.slug] not in declared:
+                    organisations[org.slug] = org
         name = row[NAME_COLUMN].strip()
         maker = row.get(MAKER_COLUMN, "").strip()
         entry = names.get(normalise_name(name))
@@ -198,7 +200,7 @@ def plan_epoch(
         chip, matched, evidence = own, False, ""
         parent = different = None
         if entry is not None and entry.relation == "same":
-            if not _declared(curated, entry.entity):
+            if entry.entity not in declared:
                 # onto a chip another row of this file declares (resolved below); a new chip
                 # of its own if no row does
                 family = family_of(name, maker_term(maker), families)
@@ -208,7 +210,7 @@ def plan_epoch(
                 continue
             chip, matched = entry.entity, True
             evidence = f"curated_names.csv line {entry.line}: {entry.reason}"
-        elif entry is not None and _declared(curated, entry.entity):
+        elif entry is not None and entry.entity in declared:
             # (a table entry whose entity these curated facts lack imports the row as new)
             if entry.relation == "variant":
                 parent = entry.entity
@@ -232,7 +234,7 @@ def plan_epoch(
                 continue
             if found:
                 chip, matched = found[0], True
-        if not matched and _declared(curated, chip):
+        if not matched and chip in declared:
             errors.add(
                 [
                     RowError(
