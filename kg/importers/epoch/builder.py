@@ -150,8 +150,9 @@ class TurtleWriter:
         self.terms = TurtleTerms(PREFIXES)
         self._cache: dict[URIRef, str] = {}
         self._predicates: dict[URIRef, tuple[tuple[int, str], str]] = {}
-        # predicates of a block, in the order given -> (pair indexes in written order, verbs)
-        self._layouts: dict[tuple, tuple[tuple[int, ...], tuple[str, ...]] | None] = {}
+        # predicates of a block, in the order given -> (pair indexes in written order, the
+        # block's text with a {} for the subject and each object)
+        self._layouts: dict[tuple, tuple[tuple[int, ...], str] | None] = {}
         self.triples = 0
 
     def term(self, term) -> str:
@@ -194,12 +195,15 @@ class TurtleWriter:
         kind = 0 if isinstance(term, URIRef | _Iri) else 1
         return kind, self.term(term)
 
-    def _layout(self, predicates: tuple) -> tuple[tuple[int, ...], tuple[str, ...]] | None:
+    def _layout(self, predicates: tuple) -> tuple[tuple[int, ...], str] | None:
         """How a block with these predicates is written, when each has one object."""
         if len(set(predicates)) != len(predicates):
             return None
         keyed = sorted((self._predicate(p), i) for i, p in enumerate(predicates))
-        return tuple(i for _, i in keyed), tuple(verb for (_, verb), _ in keyed)
+        lines = [
+            "    " + verb.replace("{", "{{").replace("}", "}}") + " {}" for (_, verb), _ in keyed
+        ]
+        return tuple(i for _, i in keyed), "\n\n{}\n" + " ;\n".join(lines) + " ."
 
     def block(self, block: Block) -> str:
         subject, pairs = block
@@ -210,13 +214,10 @@ class TurtleWriter:
         else:
             layout = self._layouts[predicates] = self._layout(predicates)
         if layout is not None:
-            order, verbs = layout
+            order, text = layout
             term = self.term
             self.triples += len(order)
-            body = " ;\n".join(
-                [f"    {verb} {term(pairs[i][1])}" for i, verb in zip(order, verbs, strict=True)]
-            )
-            return f"\n\n{term(subject)}\n{body} ."
+            return text.format(term(subject), *[term(pairs[i][1]) for i in order])
         by_predicate: dict[URIRef, list] = {}
         for predicate, obj in pairs:
             objects = by_predicate.get(predicate)
