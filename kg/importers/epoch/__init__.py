@@ -17,8 +17,10 @@ goes through the same code, so a larger sample finds nothing new; it would only 
 
 from __future__ import annotations
 
+import gc
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -503,6 +505,25 @@ def _sample(plan: EpochPlan) -> set[int] | None:
     return touching | set(others[:VALIDATED_ROWS])
 
 
+@contextmanager
+def _collect_between_passes() -> Iterator[None]:
+    """Run the cycle collector between the import's passes, not during them.
+
+    CPython walks every live object each time enough new ones have survived; the import keeps
+    the curated graph and a plan of every row alive while it makes millions of short-lived
+    ones, so those walks took about 15% of a 100k-row import and found next to nothing (rows,
+    terms and text make no cycles; the passes free them as they go). The graphs that do make
+    cycles (rdflib's store refers back to its graphs) are collected when each phase ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_epoch_import(
     project: Any,
     file: Path,
@@ -518,11 +539,7 @@ def run_epoch_import(
     malformed CSV, or the validation problems the import would add to the facts; nothing is
     written then.
     """
-    import tempfile
-
-    from kg.errors import ImportFailed, InputError
-    from kg.importers.base import import_problems, load_curated
-    from kg.write import write_atomic
+    from kg.errors import InputError
 
     say = progress or (lambda _message: None)
     if not Path(file).is_file():  # before anything else: the path as the user typed it
@@ -530,8 +547,27 @@ def run_epoch_import(
     target = out or project.facts_dir / "imported" / "epoch.ttl"
     if out is None:
         project.check_writable("kg import epoch", target)
+    with _collect_between_passes():
+        return _run(project, file, target, dry_run, allow_empty, say)
+
+
+def _run(
+    project: Any,
+    file: Path,
+    target: Path,
+    dry_run: bool,
+    allow_empty: bool,
+    say: Callable[[str], None],
+) -> ImportOutcome:
+    import tempfile
+
+    from kg.errors import ImportFailed
+    from kg.importers.base import import_problems, load_curated
+    from kg.write import write_atomic
+
     say("loading the curated facts…")
     curated = load_curated(project, exclude=target)
+    gc.collect()  # the parser's scratch graphs
     say(f"matching the rows of {printable(str(file))}…")
     plan = plan_epoch(file, curated.facts, display=file.name, allow_empty=allow_empty)
     report = plan.report
@@ -555,6 +591,8 @@ def run_epoch_import(
             f"the import would add {len(problems)} validation problem(s); nothing written",
         )
     validated = len(plan.items) if sample is None else len(sample)
+    del buffer, text
+    gc.collect()  # the validation's graphs, before the long pass
 
     def produce(stream) -> list:
         text_stream = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
