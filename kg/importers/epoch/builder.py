@@ -98,7 +98,8 @@ class Organisation:
     cls: URIRef
 
 
-Block = tuple[URIRef, list[tuple[URIRef, object]]]  # subject, (predicate, object) pairs
+# subject, (predicate, object) pairs; a row's own terms come already written (_Iri, _Text)
+Block = tuple[URIRef | str, list[tuple[URIRef, object]]]
 
 
 def organisations_of(row: dict[str, str]) -> list[Organisation]:
