@@ -204,6 +204,7 @@ class TurtleTerms:
     def __init__(self, prefixes: dict[str, str] = PREFIXES) -> None:
         self.prefixes = sorted(prefixes.items(), key=lambda item: (-len(item[1]), item[0]))
         self.used: dict[str, str] = {}
+        self._datatypes: dict[str, str] = {}  # a datatype recurs in every literal of its kind
 
     def iri(self, iri: str) -> str:
         for prefix, namespace in self.prefixes:
@@ -230,4 +231,7 @@ class TurtleTerms:
         number = _TURTLE_NUMBER.get(datatype)
         if number is not None and number.fullmatch(value):
             return value  # the token's text is the literal's lexical form, kept exactly
-        return f"{quote(value)}^^{self.iri(datatype)}"
+        written = self._datatypes.get(datatype)
+        if written is None:
+            written = self._datatypes[datatype] = self.iri(datatype)  # (and marks it used)
+        return f"{quote(value)}^^{written}"
