@@ -273,6 +273,11 @@ class RowBuilder:
         self.conflicts: list[Conflict] = []
         self.agreements = 0
         self.statements = 0
+        # what every statement says, written once
+        self._a_statement = _Iri(writer.term(_STATEMENT))
+        self._normal = _Iri(writer.term(_NORMAL))
+        self._source = _Iri(writer.term(EPOCH_SOURCE))
+        self._derived = writer.literal("derived")
 
     def source(self) -> list[Block]:
         """The dataset source with its licence, unless the curated facts declare it."""
@@ -421,17 +426,17 @@ class RowBuilder:
         else:
             obj = writer.literal(value.lexical, value.language, value.datatype)
         pairs: list[tuple[URIRef, object]] = [
-            (_TYPE, _STATEMENT),
+            (_TYPE, self._a_statement),
             (_SUBJECT, self._chip),
             (_PREDICATE, predicate),
             (_OBJECT, obj),
-            (_RANK, _NORMAL),
-            (_DERIVED_FROM, EPOCH_SOURCE),
+            (_RANK, self._normal),
+            (_DERIVED_FROM, self._source),
             (_QUOTE, writer.literal(quote)),
             (_NOTE, writer.literal(self._note_head + note)),
         ]
         if derived:
-            pairs.append((_VERIFICATION, writer.literal("derived")))
+            pairs.append((_VERIFICATION, self._derived))
         self.statements += 1
         self._blocks.append((node_text, pairs))
         if not (compare and item.matched):
