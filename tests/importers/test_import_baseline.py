@@ -4,6 +4,7 @@ the code or a library they depend on changes."""
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import replace
 
@@ -89,6 +90,7 @@ def test_an_import_is_blamed_only_for_its_own_problems(make_project, cache_dir):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "kg:ghost" not in result.output
+    assert gc.isenabled()  # the import pauses the cycle collector, and turns it back on
     out.unlink()
     # Without aichip:fabricatedBy in the ontology the import's foundry statements are wrong:
     # refused with a cold baseline and again with the cached one, and nothing written.
@@ -108,4 +110,5 @@ def test_an_import_is_blamed_only_for_its_own_problems(make_project, cache_dir):
         assert "validation problem(s); nothing written" in result.stderr
         assert "kg:ghost" not in result.stderr
         assert not out.exists()
+        assert gc.isenabled()  # also when it refuses
     assert len(_baselines(cache_dir)) == 2  # one per ontology
