@@ -24,6 +24,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["NamedEntity", "compact", "duplicate_pairs", "name_keys", "name_variants"]
 
@@ -61,11 +62,18 @@ def _strip_maker(words: list[str], makers: list[list[str]]) -> list[str]:
     return words
 
 
+@lru_cache(maxsize=1024)
+def _maker_words(maker_names: tuple[str, ...]) -> list[list[str]]:
+    """The words of each maker name, longest first (a maker's names recur for each of its
+    products: worked out once). Callers must not change the lists."""
+    makers = sorted({tuple(_words(m)) for m in maker_names if _words(m)}, key=len, reverse=True)
+    return [list(m) for m in makers]
+
+
 def name_keys(names: Iterable[str], maker_names: Iterable[str] = ()) -> set[str]:
     """Every key of ``names`` (``"name:…"`` and ``"model:…"``), with any of ``maker_names``
     dropped from the front of a name."""
-    makers = sorted({tuple(_words(m)) for m in maker_names if _words(m)}, key=len, reverse=True)
-    maker_words = [list(m) for m in makers]
+    maker_words = _maker_words(tuple(maker_names))
     keys: set[str] = set()
     for name in names:
         for variant in name_variants(name):

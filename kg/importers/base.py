@@ -1,9 +1,20 @@
 """What every importer needs around it: the curated graph to match against, and a check
-that curated facts plus imported triples still validate before anything is written."""
+that curated facts plus imported triples still validate before anything is written.
+
+That check blames the import only for problems the curated facts do not already have, so it
+needs the curated facts' own problems too: a second full validation. Those depend only on the
+project's files, the code and the library versions, so they are kept in the cache directory
+(:func:`kg.facts.cache.cache_dir`) under a digest of all of them and worked out again only when
+one changes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -20,6 +31,7 @@ _DATES = {XSD.date, XSD.gYear, XSD.gYearMonth, XSD.dateTime}
 __all__ = [
     "IMPORTED_DIR",
     "CuratedFacts",
+    "curated_problems",
     "curated_values",
     "live_statements",
     "import_problems",
@@ -37,6 +49,7 @@ class CuratedFacts:
     index: SourceIndex
     project: Project
     excluded: Path | None
+    files: tuple[Path, ...] = field(default=())  # the facts files in ``facts``
 
 
 IMPORTED_DIR = "imported"
@@ -52,6 +65,7 @@ def load_curated(project: Project, exclude: Path | None = None) -> CuratedFacts:
     index = SourceIndex()
     skip = exclude.resolve() if exclude is not None else None
     imported = [(directory / IMPORTED_DIR).resolve() for directory in project.facts_dirs]
+    files = []
     for path in project.facts_files():
         resolved = path.resolve()
         if resolved == skip or any(resolved.is_relative_to(d) for d in imported):
@@ -59,7 +73,8 @@ def load_curated(project: Project, exclude: Path | None = None) -> CuratedFacts:
         display = project.display(path)
         parse_turtle_file(path, display, facts)
         index.add_file(display, path.read_text(encoding="utf-8"))
-    return CuratedFacts(ontology, facts, index, project, skip)
+        files.append(path)
+    return CuratedFacts(ontology, facts, index, project, skip, tuple(files))
 
 
 def _loaded(curated: CuratedFacts, extra: Graph | None, display: str, text: str) -> LoadedGraph:
@@ -86,8 +101,98 @@ def import_problems(
     combined = validate(_loaded(curated, imported, display, text))
     if not combined.problems:
         return ()
-    before = set(validate(_loaded(curated, None, "", "")).problems)
+    before = set(curated_problems(curated))
     return tuple(p for p in combined.problems if p not in before)
+
+
+_BASELINE_PREFIX = "import-baseline-"
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def curated_problems(curated: CuratedFacts) -> tuple[Problem, ...]:
+    """``kg validate``'s problems with the curated facts alone, from the cache directory when
+    nothing they depend on has changed.
+
+    Only facts made by :func:`load_curated` (which records their files) are looked up: the
+    key is computed from the files, so facts built or changed in memory are validated afresh.
+    """
+    from kg.facts.cache import cache_dir
+
+    path = key = None
+    directory = cache_dir(curated.project) if curated.files else None
+    if directory is not None:
+        try:
+            key = _baseline_key(curated)
+        except OSError:
+            key = None  # a file vanished or cannot be read: just validate
+    if directory is not None and key is not None:
+        path = directory / f"{_BASELINE_PREFIX}{key[:40]}.json"
+        cached = _read_baseline(path, key)
+        if cached is not None:
+            return cached
+    problems = validate(_loaded(curated, None, "", "")).problems
+    if path is not None and key is not None:
+        _write_baseline(path, key, problems)
+    return problems
+
+
+def _baseline_key(curated: CuratedFacts) -> str:
+    """A digest of everything the curated facts' problems depend on: every ontology, shapes
+    and facts file (the rules also read files left out of ``curated``: the bad-IRI rule looks
+    up lines in all of them), which of them ``curated`` holds, the package's code, and the
+    Python, rdflib and pyshacl versions."""
+    from kg.facts.cache import installed_version
+
+    project = curated.project
+    digest = hashlib.sha256()
+    versions = [f"python={tuple(sys.version_info[:3])}"]
+    versions += [f"{p}={installed_version(p)}" for p in ("rdflib", "pyshacl")]
+    digest.update(";".join(versions).encode() + b"\n")
+    # the graphs as loaded too, in case they were changed after loading
+    digest.update(f"{len(curated.ontology)}\0{len(curated.facts)}\n".encode())
+    for source in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(f"code\0{source.relative_to(_PACKAGE)}\0".encode())
+        digest.update(hashlib.sha256(source.read_bytes()).digest())
+    held = {path.resolve() for path in curated.files}
+    inputs = [
+        *project.ontology_files(),
+        *([project.shapes_path] if project.shapes_path.exists() else []),
+        *project.facts_files(),
+    ]
+    for path in inputs:
+        data = path.read_bytes()
+        used = "held" if path.resolve() in held else "file"
+        digest.update(f"{used}\0{path.resolve()}\0{project.display(path)}\0".encode())
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def _read_baseline(path: Path, key: str) -> tuple[Problem, ...] | None:
+    """The problems stored at ``path`` for ``key``; None if missing, foreign or damaged."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if payload.get("key") != key:
+            return None
+        return tuple(Problem(*map(str, fields)) for fields in payload["problems"])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _write_baseline(path: Path, key: str, problems: tuple[Problem, ...]) -> None:
+    from kg.write import write_text_atomic
+
+    payload = {
+        "key": key,
+        "problems": [[p.location, p.rule, p.term, p.message] for p in problems],
+    }
+    with contextlib.suppress(OSError):  # a read-only cache: worked out again next time
+        write_text_atomic(path, json.dumps(payload, ensure_ascii=False, indent=0) + "\n")
+        for old in sorted(
+            (p for p in path.parent.glob(f"{_BASELINE_PREFIX}*.json") if p != path),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )[7:]:
+            old.unlink(missing_ok=True)
 
 
 def live_statements(facts: Graph, predicate: URIRef, *, subject=None, obj=None):

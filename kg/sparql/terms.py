@@ -204,6 +204,7 @@ class TurtleTerms:
     def __init__(self, prefixes: dict[str, str] = PREFIXES) -> None:
         self.prefixes = sorted(prefixes.items(), key=lambda item: (-len(item[1]), item[0]))
         self.used: dict[str, str] = {}
+        self._datatypes: dict[str, str] = {}  # a datatype recurs in every literal of its kind
 
     def iri(self, iri: str) -> str:
         for prefix, namespace in self.prefixes:
@@ -218,11 +219,19 @@ class TurtleTerms:
             return self.iri(p.value)
         if p.kind == "bnode":
             return f"_:{p.value}"
-        if p.language:
-            return f"{quote(p.value)}@{p.language}"
-        if p.datatype is None:
-            return quote(p.value)
-        number = _TURTLE_NUMBER.get(p.datatype)
-        if number is not None and number.fullmatch(p.value):
-            return p.value  # the token's text is the literal's lexical form, kept exactly
-        return f"{quote(p.value)}^^{self.iri(p.datatype)}"
+        return self.literal(p.value, p.language, p.datatype)
+
+    def literal(self, value: str, language: str | None = None, datatype: str | None = None) -> str:
+        """A literal from its parts (as :func:`parts` gives them: no datatype for plain and
+        language-tagged strings), for writers that make many without building term objects."""
+        if language:
+            return f"{quote(value)}@{language}"
+        if datatype is None:
+            return quote(value)
+        number = _TURTLE_NUMBER.get(datatype)
+        if number is not None and number.fullmatch(value):
+            return value  # the token's text is the literal's lexical form, kept exactly
+        written = self._datatypes.get(datatype)
+        if written is None:
+            written = self._datatypes[datatype] = self.iri(datatype)  # (and marks it used)
+        return f"{quote(value)}^^{written}"

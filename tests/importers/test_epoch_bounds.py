@@ -7,9 +7,10 @@ import csv
 import io
 
 from click.testing import CliRunner
+from rdflib import Graph
 
 from cli import cli
-from kg.importers.epoch import MAX_ERRORS, EpochReport, Match, summary_lines
+from kg.importers.epoch import MAX_ERRORS, EpochReport, Match, import_epoch, summary_lines
 from tests.conftest import FIXTURES
 
 REAL_CSV = FIXTURES / "epoch" / "epoch-ml-hardware.csv"
@@ -88,3 +89,37 @@ def test_json_report_has_merge_evidence(make_project):
 
     (match,) = json.loads(result.stdout)["matches"]
     assert match["chip"] == "a100" and match["evidence"]
+
+
+def test_every_cell_is_checked_for_control_characters(tmp_path):
+    """Free text may hold line breaks and tabs, no other cell may; NULs and escapes are
+    refused everywhere; every bad cell of a row is named, and blank number cells are blank."""
+    rows = list(csv.reader(io.StringIO(REAL_CSV.read_text(encoding="utf-8-sig"), newline="")))
+    header, body = rows[0], rows[1:]
+    column = header.index
+
+    def row(i: int, **cells: str) -> list[str]:
+        record = list(body[i])
+        record[column("Hardware name")] = f"Test chip {i}"
+        for name, value in cells.items():
+            record[column(name.replace("_", " "))] = value
+        return record
+
+    records = [
+        row(0, Notes="line one\nline two\ttabbed"),  # row 2: fine
+        row(1, Notes="a\nb", Type="GPU\x7f"),  # row 3: Type only
+        row(2, Foundry="TSMC\tSamsung"),  # row 4: a tab outside free text, nothing else
+        row(3, **{"Link to datasheet": "http://x\x00y"}),  # row 5: NUL in free text
+        row(4, **{"TDP (W)": "   ", "Die Size (mm^2)": " 814 "}),  # row 6: fine
+    ]
+    records[3][column("Hardware name")] = "Test\x1b[2J chip"  # row 5: and an escape
+    path = tmp_path / "controls.csv"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, lineterminator="\n").writerows([header, *records])
+    report = import_epoch(path, Graph()).report
+    assert [(e.row, e.column, e.problem.split(" at ")[0]) for e in report.errors] == [
+        (3, "Type", "control character U+007F"),
+        (4, "Foundry", "control character U+0009"),
+        (5, "Hardware name", "control character U+001B"),
+        (5, "Link to datasheet", "control character U+0000"),
+    ]

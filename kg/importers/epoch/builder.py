@@ -4,12 +4,19 @@ The output is written as it is made (a 100k-row CSV never becomes one in-memory 
 layout of :func:`kg.importers.turtle.render_turtle`: one block per subject, ``a`` first, then the
 statement's triple, then the other predicates and objects in order. Rows come out in file
 order, so the same CSV and curated facts give the same bytes.
+
+A row makes about seven statements and a 100k-row file millions of triples, so terms that are
+new in every row (the chip, the statement nodes, the values) are written straight to Turtle
+text by the project's term writer, without an rdflib term each; an rdflib ``Literal`` is made
+only to compare a value with the curated facts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, SKOS
@@ -33,11 +40,39 @@ from kg.importers.epoch.matcher import Family, epoch_class, local, related_organ
 from kg.importers.epoch.reader import parse_number
 from kg.importers.epoch.report import Conflict
 from kg.ns import AICHIP, KG
-from kg.sparql.terms import PREFIXES, TurtleTerms, quote
+from kg.sparql.terms import PREFIXES, TurtleTerms
 
 __all__ = ["Block", "Organisation", "Planned", "RowBuilder", "TurtleWriter", "organisations_of"]
 
 _FIRST = {RDF.type: 0, RDF.subject: 1, RDF.predicate: 2, RDF.object: 3, RDFS.label: 4}
+
+# Namespace attribute look-ups cost microseconds each (and make a new term each time, so a
+# dictionary compares rather than recognises them); a row needs dozens of them.
+_TYPE = RDF.type
+_SUBJECT = RDF.subject
+_PREDICATE = RDF.predicate
+_OBJECT = RDF.object
+_LABEL = RDFS.label
+_ALT_LABEL = SKOS.altLabel
+_NOTE = SKOS.note
+_DERIVED_FROM = PROV.wasDerivedFrom
+_DIFFERENT_FROM = OWL.differentFrom
+_STATEMENT = AICHIP.Statement
+_NORMAL = AICHIP.Normal
+_RANK = AICHIP.rank
+_QUOTE = AICHIP.quote
+_VERIFICATION = AICHIP.verification
+_CONFLICTS_WITH = AICHIP.conflictsWith
+_DESCRIPTION = AICHIP.description
+_RELEASE_DATE = AICHIP.releaseDate
+_DESIGNED_BY = AICHIP.designedBy
+_FABRICATED_BY = AICHIP.fabricatedBy
+_VARIANT_OF = AICHIP.variantOf
+_IN_FAMILY = AICHIP.inFamily
+_COMPANY = AICHIP.Company
+_KG = str(KG)
+_XSD_DECIMAL = str(XSD.decimal)
+_XSD_DATE = str(XSD.date)
 
 
 @dataclass(frozen=True)
@@ -63,43 +98,83 @@ class Organisation:
     cls: URIRef
 
 
-Block = tuple[URIRef, list[tuple[URIRef, object]]]  # subject, (predicate, object) pairs
+# subject, (predicate, object) pairs; a row's own terms come already written (_Iri, _Text)
+Block = tuple[URIRef | str, list[tuple[URIRef, object]]]
 
 
 def organisations_of(row: dict[str, str]) -> list[Organisation]:
     """The makers and foundries a row names, as the graph will know them."""
+    return list(_organisations(row.get(MAKER_COLUMN, ""), row.get(FOUNDRY_COLUMN, "")))
+
+
+@lru_cache(maxsize=1024)  # a catalogue names a few dozen makers and foundries
+def _organisations(maker_cell: str, foundry_cell: str) -> tuple[Organisation, ...]:
     found = []
-    maker = row.get(MAKER_COLUMN, "").strip()
+    maker = maker_cell.strip()
     if maker:
-        found.append(Organisation(*MAKERS.get(maker, (slug(maker), maker, AICHIP.Company))))
-    for foundry in (f.strip() for f in row.get(FOUNDRY_COLUMN, "").split(",")):
+        found.append(Organisation(*MAKERS.get(maker, (slug(maker), maker, _COMPANY))))
+    for foundry in (f.strip() for f in foundry_cell.split(",")):
         if foundry:
             label = FOUNDRIES.get(foundry, (slug(foundry), foundry))
-            found.append(Organisation(label[0], label[1], AICHIP.Company))
-    return found
+            found.append(Organisation(label[0], label[1], _COMPANY))
+    return tuple(found)
 
 
 class _Text(str):
     """A literal already in Turtle syntax (cheaper than an rdflib Literal per cell)."""
 
 
+class _Iri(str):
+    """An IRI already in Turtle syntax: a term of one row, not worth remembering."""
+
+
+class _Value(NamedTuple):
+    """A literal value of a statement as its parts; an rdflib Literal only when compared."""
+
+    lexical: str
+    datatype: str | None = None
+    language: str | None = None
+
+    def literal(self) -> Literal:
+        return Literal(
+            self.lexical,
+            lang=self.language,
+            datatype=URIRef(self.datatype) if self.datatype else None,
+        )
+
+
 class TurtleWriter:
-    """Blocks as Turtle text, by the project's one term writer (IRIs cached: they repeat)."""
+    """Blocks as Turtle text, by the project's one term writer. IRIs that repeat (predicates,
+    classes, organisations) are remembered; a row's own terms come as ``_Iri``/``_Text``."""
 
     def __init__(self) -> None:
         self.terms = TurtleTerms(PREFIXES)
-        self._cache: dict[object, str] = {}
+        self._cache: dict[URIRef, str] = {}
+        self._predicates: dict[URIRef, tuple[tuple[int, str], str]] = {}
+        # predicates of a block, in the order given -> (pair indexes in written order, the
+        # block's text with a {} for the subject and each object)
+        self._layouts: dict[tuple, tuple[tuple[int, ...], str] | None] = {}
         self.triples = 0
 
     def term(self, term) -> str:
-        if isinstance(term, _Text):
-            return str.__str__(term)
+        kind = type(term)
+        if kind is _Iri or kind is _Text:
+            return term  # already Turtle
         if isinstance(term, URIRef):
             text = self._cache.get(term)
             if text is None:
                 text = self._cache[term] = self.terms.term(term)
             return text
         return self.terms.term(term)
+
+    def iri(self, iri: str) -> _Iri:
+        """A row's own IRI (a new chip, a statement node) as Turtle, not remembered."""
+        return _Iri(self.terms.iri(iri))
+
+    def literal(
+        self, value: str, language: str | None = None, datatype: str | None = None
+    ) -> _Text:
+        return _Text(self.terms.literal(value, language, datatype))
 
     def head(self, header: str) -> str:
         lines = [f"# {line}".rstrip() for line in header.splitlines()]
@@ -108,39 +183,85 @@ class TurtleWriter:
         lines += [f"@prefix {p}: <{ns}> ." for p, ns in sorted(PREFIXES.items())]
         return "\n".join(lines)
 
+    def _predicate(self, predicate: URIRef) -> tuple[tuple[int, str], str]:
+        """(sort key, verb) of ``predicate``: ``a`` and the statement's triple first."""
+        known = self._predicates.get(predicate)
+        if known is None:
+            text = self.term(predicate)
+            verb = "a" if predicate == RDF.type else text
+            known = self._predicates[predicate] = ((_FIRST.get(predicate, len(_FIRST)), text), verb)
+        return known
+
+    def _object_key(self, term) -> tuple[int, str]:
+        kind = 0 if isinstance(term, URIRef | _Iri) else 1
+        return kind, self.term(term)
+
+    def _layout(self, predicates: tuple) -> tuple[tuple[int, ...], str] | None:
+        """How a block with these predicates is written, when each has one object."""
+        if len(set(predicates)) != len(predicates):
+            return None
+        keyed = sorted((self._predicate(p), i) for i, p in enumerate(predicates))
+        lines = [
+            "    " + verb.replace("{", "{{").replace("}", "}}") + " {}" for (_, verb), _ in keyed
+        ]
+        return tuple(i for _, i in keyed), "\n\n{}\n" + " ;\n".join(lines) + " ."
+
     def block(self, block: Block) -> str:
         subject, pairs = block
-        by_predicate: dict[URIRef, list[str]] = {}
+        # Most blocks (every statement) repeat a few shapes: sort their predicates once.
+        predicates = tuple([p for p, _ in pairs])
+        if predicates in self._layouts:
+            layout = self._layouts[predicates]
+        else:
+            layout = self._layouts[predicates] = self._layout(predicates)
+        if layout is not None:
+            order, text = layout
+            term = self.term
+            self.triples += len(order)
+            return text.format(term(subject), *[term(pairs[i][1]) for i in order])
+        by_predicate: dict[URIRef, list] = {}
         for predicate, obj in pairs:
-            by_predicate.setdefault(predicate, []).append(obj)
-        ordered = sorted(by_predicate, key=lambda p: (_FIRST.get(p, len(_FIRST)), self.term(p)))
+            objects = by_predicate.get(predicate)
+            if objects is None:
+                by_predicate[predicate] = [obj]
+            else:
+                objects.append(obj)
+        ordered = sorted((self._predicate(p), p) for p in by_predicate)
         parts = []
-        for predicate in ordered:
-            objects = sorted(
-                {(0 if isinstance(o, URIRef) else 1, self.term(o)) for o in by_predicate[predicate]}
-            )
-            self.triples += len(objects)
-            verb = "a" if predicate == RDF.type else self.term(predicate)
-            parts.append(f"    {verb} {' , '.join(text for _, text in objects)}")
+        for (_, verb), predicate in ordered:
+            objects = by_predicate[predicate]
+            if len(objects) == 1:
+                texts = [self.term(objects[0])]
+            else:
+                texts = [text for _, text in sorted({self._object_key(o) for o in objects})]
+            self.triples += len(texts)
+            parts.append(f"    {verb} {' , '.join(texts)}")
         return f"\n\n{self.term(subject)}\n" + " ;\n".join(parts) + " ."
 
 
-def _plain(text: str) -> _Text:
-    return _Text(quote(text))
-
-
-def _decimal(value: Decimal) -> Literal:
-    return Literal(format(value.normalize(), "f"), datatype=XSD.decimal)
+def _decimal(value: Decimal) -> _Value:
+    return _Value(format(value.normalize(), "f"), _XSD_DECIMAL)
 
 
 def _row_quote(name: str, column: str, raw: str) -> str:
     return f"{name} | {column}: {raw.strip()}"
 
 
+@lru_cache(maxsize=256)
+def _predicate_key(predicate: URIRef) -> str:
+    """The predicate's part of a statement node's name: ``fp16densetflops``."""
+    return str(predicate).rsplit("#", 1)[-1].casefold()
+
+
 def _value_slug(value) -> str:
     if isinstance(value, URIRef):
         return str(value).rsplit("/", 1)[-1]
-    return slug(str(value).replace(".", "p"))
+    return slug(value.lexical.replace(".", "p"))
+
+
+def _local_text(iri: str) -> str:
+    """:func:`local` of an IRI given as a string."""
+    return local(URIRef(iri)) if not iri.startswith(_KG) else "kg:" + iri[len(_KG) :]
 
 
 class RowBuilder:
@@ -152,6 +273,11 @@ class RowBuilder:
         self.conflicts: list[Conflict] = []
         self.agreements = 0
         self.statements = 0
+        # what every statement says, written once
+        self._a_statement = _Iri(writer.term(_STATEMENT))
+        self._normal = _Iri(writer.term(_NORMAL))
+        self._source = _Iri(writer.term(EPOCH_SOURCE))
+        self._derived = writer.literal("derived")
 
     def source(self) -> list[Block]:
         """The dataset source with its licence, unless the curated facts declare it."""
@@ -182,20 +308,27 @@ class RowBuilder:
         curated statements an imported value conflicts with."""
         self._blocks: list[Block] = []
         chip, name = item.chip, item.name
+        # a curated chip recurs (rows merged onto it, conflicts); a new one is the row's own
+        self._chip = _Iri(self.writer.term(chip)) if item.matched else self.writer.iri(str(chip))
+        self._chip_slug = str(chip).rsplit("/", 1)[-1]
         if item.primary and not item.matched:
             self._blocks.append(
-                (chip, [(RDF.type, item.chip_class), (RDFS.label, Literal(name, lang="en"))])
+                (
+                    self._chip,
+                    [(_TYPE, item.chip_class), (_LABEL, self.writer.literal(name, "en"))],
+                )
             )
         elif not item.matched:  # another row of the same thing: keep its name findable
-            self._blocks.append((chip, [(SKOS.altLabel, Literal(name, lang="en"))]))
+            self._blocks.append((self._chip, [(_ALT_LABEL, self.writer.literal(name, "en"))]))
         if item.different_from is not None:
-            self._blocks.append((chip, [(OWL.differentFrom, item.different_from)]))
+            self._blocks.append((self._chip, [(_DIFFERENT_FROM, item.different_from)]))
         self._suffix = "" if item.primary else "-" + slug(name)
+        self._note_head = f"Epoch AI ML hardware CSV, row {item.row_number}; "
         name_quote = _row_quote(name, NAME_COLUMN, name)
         if item.parent is not None:
             self._statement(
                 item,
-                AICHIP.variantOf,
+                _VARIANT_OF,
                 item.parent,
                 quote=name_quote,
                 note="the row names a SKU of the product (kg/importers/epoch/curated_names.csv)",
@@ -204,7 +337,7 @@ class RowBuilder:
         if item.family is not None:
             self._statement(
                 item,
-                AICHIP.inFamily,
+                _IN_FAMILY,
                 item.family.node,
                 quote=name_quote,
                 note="the name starts with the curated family's name",
@@ -221,8 +354,8 @@ class RowBuilder:
             return
         self._statement(
             item,
-            AICHIP.description,
-            Literal(f"Epoch AI lists its type as {raw}", lang="en"),
+            _DESCRIPTION,
+            _Value(f"Epoch AI lists its type as {raw}", language="en"),
             quote=_row_quote(item.name, TYPE_COLUMN, raw),
             note=f"column {TYPE_COLUMN!r}; the graph classes the chip {local(item.chip_class)} "
             f"from {item.basis}",
@@ -251,8 +384,8 @@ class RowBuilder:
         if date:
             self._statement(
                 item,
-                AICHIP.releaseDate,
-                Literal(date, datatype=XSD.date),
+                _RELEASE_DATE,
+                _Value(date, _XSD_DATE),
                 quote=_row_quote(name, DATE_COLUMN, date),
                 note=f"column {DATE_COLUMN!r}",
                 compare=True,
@@ -264,7 +397,7 @@ class RowBuilder:
             column = MAKER_COLUMN if is_maker else FOUNDRY_COLUMN
             self._statement(
                 item,
-                AICHIP.designedBy if is_maker else AICHIP.fabricatedBy,
+                _DESIGNED_BY if is_maker else _FABRICATED_BY,
                 KG[org.slug],
                 quote=_row_quote(name, column, row[column]),
                 note=f"column {column!r}",
@@ -275,52 +408,60 @@ class RowBuilder:
         self,
         item: Planned,
         predicate: URIRef,
-        value,
+        value: URIRef | _Value,
         *,
         quote: str,
         note: str,
         compare: bool = False,
         derived: bool = False,
     ) -> None:
-        chip = item.chip
-        chip_slug = str(chip).rsplit("/", 1)[-1]
-        key = str(predicate).rsplit("#", 1)[-1].casefold()
-        node = KG[f"stmt-{chip_slug}-{key}-{_value_slug(value)}-epoch{self._suffix}"]
+        writer = self.writer
+        node = (
+            f"{_KG}stmt-{self._chip_slug}-{_predicate_key(predicate)}-{_value_slug(value)}"
+            f"-epoch{self._suffix}"
+        )
+        node_text = writer.iri(node)
+        if isinstance(value, URIRef):
+            obj = value
+        else:
+            obj = writer.literal(value.lexical, value.language, value.datatype)
         pairs: list[tuple[URIRef, object]] = [
-            (RDF.type, AICHIP.Statement),
-            (RDF.subject, chip),
-            (RDF.predicate, predicate),
-            (RDF.object, value),
-            (AICHIP.rank, AICHIP.Normal),
-            (PROV.wasDerivedFrom, EPOCH_SOURCE),
-            (AICHIP.quote, _plain(quote)),
-            (SKOS.note, _plain(f"Epoch AI ML hardware CSV, row {item.row_number}; {note}")),
+            (_TYPE, self._a_statement),
+            (_SUBJECT, self._chip),
+            (_PREDICATE, predicate),
+            (_OBJECT, obj),
+            (_RANK, self._normal),
+            (_DERIVED_FROM, self._source),
+            (_QUOTE, writer.literal(quote)),
+            (_NOTE, writer.literal(self._note_head + note)),
         ]
         if derived:
-            pairs.append((AICHIP.verification, Literal("derived")))
+            pairs.append((_VERIFICATION, self._derived))
         self.statements += 1
-        self._blocks.append((node, pairs))
+        self._blocks.append((node_text, pairs))
         if not (compare and item.matched):
             return
+        chip = item.chip
         existing = curated_values(self.curated, chip, predicate)
         if not existing:
             return
-        if any(self._agrees(predicate, v, value) for _, v in existing):
+        compared = value if isinstance(value, URIRef) else value.literal()
+        if any(self._agrees(predicate, v, compared) for _, v in existing):
             self.agreements += 1
             return
         for other, _ in existing:
-            pairs.append((AICHIP.conflictsWith, other))
-            self._blocks.append((other, [(AICHIP.conflictsWith, node)]))
+            pairs.append((_CONFLICTS_WITH, other))
+            self._blocks.append((other, [(_CONFLICTS_WITH, node_text)]))
         self.conflicts.append(
             Conflict(
                 row=item.row_number,
-                chip=chip_slug,
+                chip=self._chip_slug,
                 property=local(predicate),
                 curated=tuple(
                     (local(s), str(v) if isinstance(v, Literal) else local(v)) for s, v in existing
                 ),
-                imported=str(value) if isinstance(value, Literal) else local(value),
-                imported_statement=local(node),
+                imported=value.lexical if isinstance(value, _Value) else local(value),
+                imported_statement=_local_text(node),
             )
         )
 
@@ -329,6 +470,6 @@ class RowBuilder:
             return True
         # Epoch names the parent ("Alibaba") where the curated facts name its design house
         # (T-Head): the same maker, not a conflict.
-        if predicate == AICHIP.designedBy and isinstance(curated, URIRef):
+        if predicate == _DESIGNED_BY and isinstance(curated, URIRef):
             return imported in related_organisations(self.curated, [curated])
         return False

@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
@@ -64,13 +65,19 @@ RELATIONS = ("same", "variant", "distinct")
 _CHIP_CLASSES = frozenset({AICHIP.Chip, *BROADER})
 
 
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+# Matching a row normalises its name several times (the name table, families, the class
+# table); the cache makes that once per row, and once per name for the curated facts'.
+@lru_cache(maxsize=4096)
 def normalise_name(name: str) -> str:
     """Case-folded, punctuation-free, single-spaced: 'NVIDIA  H100-SXM5' -> 'nvidia h100 sxm5'."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", name.casefold()).split())
+    return " ".join(_NOT_ALNUM.sub(" ", name.casefold()).split())
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "-", text.casefold()).strip("-")
+    return _NOT_ALNUM.sub("-", text.casefold()).strip("-")
 
 
 def local(term: URIRef) -> str:
@@ -306,6 +313,7 @@ class CuratedIndex:
         self._by_key: dict[tuple[URIRef, str], set[URIRef]] = defaultdict(set)
         self._names: dict[URIRef, list[str]] = {}
         self._related: dict[URIRef, set[URIRef]] = {}
+        self._row_makers: dict[str, tuple[str, ...]] = {}  # a row's maker: all its names
         for chip in sorted({s for s in curated.subjects(RDF.type, None) if isinstance(s, URIRef)}):
             if not set(curated.objects(chip, RDF.type)) & _CHIP_CLASSES:
                 continue
@@ -340,8 +348,10 @@ class CuratedIndex:
         org = maker_term(maker)
         if org is None:
             return [], ""
-        orgs = self.organisations(org)
-        keys = name_keys([name], [maker, *self._maker_names(orgs)])
+        makers = self._row_makers.get(maker)
+        if makers is None:
+            makers = self._row_makers[maker] = (maker, *self._maker_names(self.organisations(org)))
+        keys = name_keys([name], makers)
         for kind in ("name", "model"):
             found: dict[URIRef, str] = {}
             for key in sorted(k for k in keys if k.startswith(kind + ":")):

@@ -78,23 +78,28 @@ def parse_number(text: str, column: str) -> tuple[Decimal | None, str | None]:
 
 def check_row(number: int, row: dict[str, str]) -> list[RowError]:
     errors = []
-    for column, cell in row.items():
-        pattern = _CONTROL_IN_FREE_TEXT if column in FREE_TEXT_COLUMNS else _CONTROL
-        found = pattern.search(cell)
-        if found:
-            errors.append(
-                RowError(
-                    number,
-                    column,
-                    f"control character U+{ord(found.group()):04X} at position {found.start()}; "
-                    "remove it (terminal escapes and NULs are not data)",
+    # One search over the whole row first: most rows have no control character at all (and
+    # _CONTROL finds every character either pattern would), so the cells are searched one by
+    # one only when there is something to report.
+    if _CONTROL.search("".join(row.values())) is not None:
+        for column, cell in row.items():
+            pattern = _CONTROL_IN_FREE_TEXT if column in FREE_TEXT_COLUMNS else _CONTROL
+            found = pattern.search(cell)
+            if found:
+                errors.append(
+                    RowError(
+                        number,
+                        column,
+                        f"control character U+{ord(found.group()):04X} at position "
+                        f"{found.start()}; remove it (terminal escapes and NULs are not data)",
+                    )
                 )
-            )
     if not row.get(NAME_COLUMN, "").strip():
         errors.append(RowError(number, NAME_COLUMN, "empty"))
     for column in NUMBER_COLUMNS:
-        if column in row:
-            _, problem = parse_number(row[column], column)
+        cell = row.get(column)
+        if cell and not cell.isspace():  # a blank cell is no figure (parse_number agrees)
+            _, problem = parse_number(cell, column)
             if problem:
                 errors.append(RowError(number, column, problem))
     date = row.get(DATE_COLUMN, "").strip()
