@@ -349,6 +349,7 @@ def test_cli_dry_run_and_json_write_nothing(make_project):
         ("malformed-number", "{file}:{row}: Die Size (mm^2): not a number: '8l4'"),
         ("short-row", "{file}:{row}: (row): has 3 fields, the header has 39"),
         ("bad-date", "{file}:{row}: Release date: not a YYYY-MM-DD date: '20/09/2022'"),
+        ("no-such-day", "{file}:{row}: Release date: no such day: '2022-02-30'"),
         ("wrong-maker", "{file}:{row}: Manufacturer: 'AMD' is not the maker"),
         ("huge-exponent", "{file}:{row}: TDP (W): out of range: '1e999999'"),
         ("huger-exponent", "{file}:{row}: Die Size (mm^2): out of range: '1e99999999'"),
@@ -371,6 +372,8 @@ def test_broken_copies_exit_2_and_write_nothing(tmp_path, make_project, breakage
         rows[row - 1] = target[:3]
     elif breakage == "bad-date":
         target[header.index("Release date")] = "20/09/2022"
+    elif breakage == "no-such-day":
+        target[header.index("Release date")] = "2022-02-30"
     elif breakage == "wrong-maker":
         target[header.index("Manufacturer")] = "AMD"
     elif breakage == "huge-exponent":

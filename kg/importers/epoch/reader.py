@@ -4,12 +4,13 @@ Row numbers count CSV records with the header as row 1, as a spreadsheet shows t
 field may span several lines, so they are not file line numbers). Every cell is checked before
 anything is built from it: control characters (NUL, ANSI and OSC escapes) are refused, numbers
 must be finite, non-negative and inside the column's plausible range (:data:`BOUNDS`), dates
-must be ``YYYY-MM-DD``.
+must be days of the calendar written ``YYYY-MM-DD``.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import re
 from collections.abc import Iterator
@@ -36,6 +37,17 @@ __all__ = ["EpochCSV", "check_row", "file_sha256", "parse_number"]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _real_date(text: str) -> bool:
+    """``YYYY-MM-DD`` names a day of the calendar (not 2020-02-30), as xsd:date requires."""
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 _LONGEST_NUMBER = 64  # characters; Epoch writes at most ~25
 
 
@@ -105,6 +117,8 @@ def check_row(number: int, row: dict[str, str]) -> list[RowError]:
     date = row.get(DATE_COLUMN, "").strip()
     if date and not _DATE.match(date):
         errors.append(RowError(number, DATE_COLUMN, f"not a YYYY-MM-DD date: {date!r}"))
+    elif date and not _real_date(date):
+        errors.append(RowError(number, DATE_COLUMN, f"no such day: {date!r}"))
     return errors
 
 
