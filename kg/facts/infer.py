@@ -42,14 +42,14 @@ True
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
+
+from kg.collector import collector_paused
 
 __all__ = ["ENGINE", "closure", "engine_version", "expand", "infer_closure", "schema_closure"]
 
@@ -74,7 +74,7 @@ def closure(graph: Graph) -> Graph:
     ``graph`` is left as it is; its prefix bindings are copied to the result. Equal terms in the
     result are one object (the input's), as in :mod:`kg.cache`'s pickles.
     """
-    with _gc_paused():
+    with collector_paused():
         stated = list(graph)
         inferred, one_object = _inferred(stated)
         result = Graph()
@@ -92,26 +92,12 @@ def expand(graph: Graph) -> int:
     that added. Cheaper than :func:`closure` when the caller owns ``graph``: the stated
     triples are not copied."""
     before = len(graph)
-    with _gc_paused():
+    with collector_paused():
         inferred, one_object = _inferred(list(graph))
         graph.addN((s, p, o, graph) for s, p, o in inferred)
         schema = [tuple(map(one_object, triple)) for triple in schema_closure(graph)]
         graph.addN((s, p, o, graph) for s, p, o in schema)
     return len(graph) - before
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: building tens of thousands of term objects sets
-    off its full collections again and again (about a fifth of the time) and frees nothing,
-    since the terms are all kept."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _inferred(stated: list[Triple]) -> tuple[list[Triple], Callable[[Node], Node]]:

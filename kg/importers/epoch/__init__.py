@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import gc
 import io
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from rdflib import RDF, Graph, URIRef
 
+from kg.collector import collector_paused
 from kg.importers.epoch.builder import (
     Organisation,
     Planned,
@@ -505,25 +505,6 @@ def _sample(plan: EpochPlan) -> set[int] | None:
     return touching | set(others[:VALIDATED_ROWS])
 
 
-@contextmanager
-def _collect_between_passes() -> Iterator[None]:
-    """Run the cycle collector between the import's passes, not during them.
-
-    CPython walks every live object each time enough new ones have survived; the import keeps
-    the curated graph and a plan of every row alive while it makes millions of short-lived
-    ones, so those walks took about 15% of a 100k-row import and found next to nothing (rows,
-    terms and text make no cycles; the passes free them as they go). The graphs that do make
-    cycles (rdflib's store refers back to its graphs) are collected when each phase ends.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def run_epoch_import(
     project: Any,
     file: Path,
@@ -547,7 +528,7 @@ def run_epoch_import(
     target = out or project.facts_dir / "imported" / "epoch.ttl"
     if out is None:
         project.check_writable("kg import epoch", target)
-    with _collect_between_passes():
+    with collector_paused():  # collected explicitly between the passes (gc.collect below)
         return _run(project, file, target, dry_run, allow_empty, say)
 
 
