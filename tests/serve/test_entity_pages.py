@@ -232,6 +232,8 @@ def test_conflicting_claims_side_by_side_preferred_marked(page, server):
     page.open(server.url + "id/ascend-910")
     group = "#p-aichip-tdpWatts"
     assert page.evaluate(f"document.querySelector('{group} .values.side-by-side') !== null")
+    badge = page.evaluate(f"document.querySelector('{group} h3 .badge').textContent")
+    assert badge == "2 values side by side"
     cards = page.evaluate(
         f"Array.from(document.querySelectorAll('{group} .value')).map(v => "
         "[v.querySelector('.value-head').textContent.trim(), v.querySelector('.claim').className])"
