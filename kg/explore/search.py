@@ -304,6 +304,14 @@ def resolve(source: Any, text: str, *, kind: str = "term") -> str:
     expanded = _expand(text)
     if expanded is not None and _known(store, expanded):
         return expanded
+    if expanded is not None and expanded.startswith(PREFIXES["aichip"]):
+        # An ontology term (aichip:DataCentre): its near misses are the ontology's terms, not
+        # entities whose names happen to share a word.
+        from kg.ns import AICHIP
+        from kg.sparql.vocabulary import closest_names
+
+        near = closest_names(expanded[len(PREFIXES["aichip"]) :], sorted(AICHIP.__annotations__))
+        raise UnknownTermError(kind, text, [f"aichip:{name}" for name in near])
     if expanded is None and re.match(r"^[a-z0-9][a-z0-9.\-]*$", text) and _known(store, KG + text):
         return KG + text
     found = search(store, text, limit=10, suggest=5) if _query_form(text) else None

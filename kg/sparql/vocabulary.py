@@ -33,6 +33,7 @@ from kg.sparql.policy import QUERY_BASE, CheckedQuery, line_col, normalise, toke
 from kg.sparql.terms import PREFIXES
 
 __all__ = [
+    "closest_names",
     "ENTITY_NAMESPACE",
     "ONTOLOGY_NAMESPACE",
     "SUGGESTIONS_QUERY",
@@ -138,7 +139,7 @@ def vocabulary_warnings(
         if locals_by_namespace is None:
             locals_by_namespace = _locals(known)
         message = f"{use.written} {_WHAT[use.namespace]}"
-        close = _close(use.local, locals_by_namespace.get(use.namespace, []))
+        close = closest_names(use.local, locals_by_namespace.get(use.namespace, []))
         if close:
             names = " or ".join(_written_like(use, name) for name in close)
             message += f"; did you mean {names}?"
@@ -163,7 +164,7 @@ def _locals(known: Iterable[str]) -> dict[str, list[str]]:
     return by_namespace
 
 
-def _close(local: str, names: list[str]) -> list[str]:
+def closest_names(local: str, names: list[str]) -> list[str]:
     """The known local names nearest to ``local``, case aside (``company`` finds Company)."""
     lowered: dict[str, str] = {}
     for name in names:

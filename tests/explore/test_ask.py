@@ -140,6 +140,21 @@ def test_unknown_param_and_bad_values():
     assert "needs a question NAME" in bad(ask("-p", "x=y"))
 
 
+def test_a_mistyped_ontology_term_suggests_ontology_terms():
+    # Real cq13: its parameter is an ontology individual, not an entity.
+    def real(*args):
+        return CliRunner().invoke(cli, ["--root", str(REPO), "ask", "cq13", *args])
+
+    err = bad(real("-p", "segment=aichip:Datacentre"))
+    assert (
+        err
+        == "error: unknown value for segment 'aichip:Datacentre'; did you mean aichip:DataCentre?\n"
+    )
+    assert "kg:" not in bad(real("-p", "segment=aichip:Edgy"))  # no entity offered instead
+    rows = csv_rows(ok(real("-p", "segment=aichip:Edge", "--format", "csv")))
+    assert rows and all(row[0].startswith(KG) for row in rows)
+
+
 @pytest.mark.parametrize(
     ("param", "expected"),
     [
