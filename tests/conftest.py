@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,34 @@ def make_project(tmp_path):
         return root
 
     return make
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 MiB tmpfs at tmp_path/disk, to fill up or make read-only; None where it cannot be
+    mounted (not root): the test then stands in a fault injected at the same step."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64M", "tmpfs", str(mount)]).returncode:
+        yield None
+        return
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def remount(mount: Path, options: str) -> None:
+    """``mount -o remount,OPTIONS`` (``ro``, ``size=…k``) of a :func:`small_disk`."""
+    subprocess.run(
+        ["mount", "-o", f"remount,{options}", str(mount)], check=True, capture_output=True
+    )
+
+
+def leave_room(mount: Path, kib: int) -> None:
+    """Shrink the tmpfs at ``mount`` to what it holds now plus ``kib`` KiB."""
+    du = subprocess.run(["du", "-sk", str(mount)], capture_output=True, text=True, check=True)
+    remount(mount, f"size={int(du.stdout.split()[0]) + kib}k")
 
 
 def cli_ok(result) -> str:

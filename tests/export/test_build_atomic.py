@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, leave_room, remount
 
 BASE = (FIXTURES / "validate" / "base.ttl").read_text(encoding="utf-8")
 MORE = 'kg:initech a aichip:Company ; rdfs:label "Initech"@en .\n'
@@ -81,24 +81,10 @@ def test_a_killed_build_leaves_the_previous_exports(built, tmp_path, where):
     assert set(after) == set(before)
 
 
-@pytest.fixture
-def disk(tmp_path):
-    """A tmpfs at tmp_path/disk (None when it cannot be mounted: not root)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64M", "tmpfs", str(mount)]).returncode:
-        yield None
-        return
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def _project_on(disk: Path, built: Path) -> Path:
+def _project_on(small_disk: Path, built: Path) -> Path:
     import shutil
 
-    root = disk / "project"
+    root = small_disk / "project"
     shutil.copytree(built, root)
     return root
 
@@ -110,35 +96,33 @@ def _one_line_error(result, path: Path, reason: str) -> None:
     assert last.startswith("error: ") and str(path) in last and reason in last, last
 
 
-def test_a_read_only_exports_directory_is_a_one_line_error(built, disk):
-    if disk is None:  # not root: permissions do stop us
+def test_a_read_only_exports_directory_is_a_one_line_error(built, small_disk):
+    if small_disk is None:  # not root: permissions do stop us
         root = built
         os.chmod(root, 0o555)
         reason = "Permission denied"
     else:
-        root = _project_on(disk, built)
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        root = _project_on(small_disk, built)
+        remount(small_disk, "ro")
         reason = "Read-only file system"
     before = snapshot(root / "exports")
     try:
         result = kg(root, "build", env={"KG_CACHE_DIR": str(built / ".c")})
     finally:
-        if disk is None:
+        if small_disk is None:
             os.chmod(root, 0o755)
     _one_line_error(result, root / "exports", reason)
     assert snapshot(root / "exports") == before
 
 
-def test_a_full_disk_leaves_the_previous_exports(built, disk):
+def test_a_full_disk_leaves_the_previous_exports(built, small_disk):
     env = {"KG_CACHE_DIR": str(built / ".c")}
-    if disk is None:  # not root: a fault at the same step stands in for the full disk
+    if small_disk is None:  # not root: a fault at the same step stands in for the full disk
         root = built
         env["KG_FAIL_AT"] = "build-file-written"
     else:
-        root = _project_on(disk, built)
-        du = subprocess.run(["du", "-sk", str(disk)], capture_output=True, text=True, check=True)
-        room = int(du.stdout.split()[0]) + 64  # KiB: the old exports fit, a new set does not
-        subprocess.run(["mount", "-o", f"remount,size={room}k", str(disk)], check=True)
+        root = _project_on(small_disk, built)
+        leave_room(small_disk, 64)  # KiB: the old exports fit, a new set does not
     before = snapshot(root / "exports")
     result = kg(root, "build", env=env)
     _one_line_error(result, root / "exports", "No space left on device")

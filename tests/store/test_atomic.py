@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests._synth import synthetic
-from tests.conftest import REPO
+from tests.conftest import REPO, leave_room, remount
 
 pyoxigraph = pytest.importorskip("pyoxigraph")
 
@@ -133,27 +133,6 @@ def test_a_killed_load_is_rolled_back_or_complete(data, tmp_path, where):
     assert not list(store.glob(".kg-tmp-*"))
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A directory on a tmpfs we can fill; None when mounting is impossible (not root)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    sized = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64M", "tmpfs", str(mount)])
-    if sized.returncode != 0:
-        yield None
-        return
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def _resize(mount: Path, size_kib: int) -> None:
-    subprocess.run(
-        ["mount", "-o", f"remount,size={size_kib}k", str(mount)], check=True, capture_output=True
-    )
-
-
 def test_a_load_that_fills_the_disk_leaves_the_store_as_it_was(data, tmp_path, small_disk):
     # ~25 MB once stored: far more than the headroom below plus anything RocksDB frees when it
     # reopens the copied store (its old log files), which made 60,000 triples fit now and then.
@@ -166,12 +145,7 @@ def test_a_load_that_fills_the_disk_leaves_the_store_as_it_was(data, tmp_path, s
         store = small_disk / "s"
         shutil.copytree(data["before"], store)
         # Room for the store and a little more, not for the big file.
-        used = int(
-            subprocess.run(
-                ["du", "-sk", str(small_disk)], capture_output=True, text=True, check=True
-            ).stdout.split()[0]
-        )
-        _resize(small_disk, used + 1024)
+        leave_room(small_disk, 1024)
         env = {}
     spec = f"oxigraph:{store}"
     before = quads(store)
@@ -183,6 +157,6 @@ def test_a_load_that_fills_the_disk_leaves_the_store_as_it_was(data, tmp_path, s
     assert "as it was" in line
     assert quads(store) == before
     if small_disk is not None:
-        _resize(small_disk, 262144)  # room again: the queries below may need to write
+        remount(small_disk, "size=262144k")  # room again: the queries below may need to write
     kg("--store", spec, "store", "check", check=True)
     assert_curated_facts_answer(spec)
