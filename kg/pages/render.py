@@ -238,7 +238,8 @@ class Renderer:
 
     def _render(self, template: str, **context) -> str:
         # Tables of matches name classes by label when the caller knows the ontology.
-        context.setdefault("class_label", _same)
+        if context.get("class_label") is None:
+            context["class_label"] = _same
         return (
             _environment()
             .get_template(template)
@@ -277,7 +278,7 @@ class Renderer:
             matches=matches,
             suggestions=suggestions,
             error=error,
-            class_label=class_label or _same,
+            class_label=class_label,
         )
 
     def index(self, entries) -> str:
@@ -285,5 +286,5 @@ class Renderer:
 
     def not_found(self, what: str, suggestions, *, class_label=None) -> str:
         return self._render(
-            "notfound.html", what=what, suggestions=suggestions, class_label=class_label or _same
+            "notfound.html", what=what, suggestions=suggestions, class_label=class_label
         )
