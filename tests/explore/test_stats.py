@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from kg.explore.stats import SPEC_PREDICATES
+from kg.explore.stats import SAME_FIELD, SPEC_PREDICATES
 from kg.facts.load import load_graph
 from kg.project import Project
 from tests.conftest import FIXTURES, REPO
@@ -137,7 +138,8 @@ def test_knowledge_targets_match_independent_counts():
         "SELECT ?c ?p WHERE { ?s rdf:subject ?c ; rdf:predicate ?p ; prov:wasDerivedFrom ?src }"
     ).rows:
         if chip in accelerators and str(predicate) in spec:
-            fields.setdefault(chip, set()).add(predicate)
+            name = str(predicate).rsplit("#", 1)[-1]
+            fields.setdefault(chip, set()).add(SAME_FIELD.get(name, name))
     assert data["datacentre_chips"] == len(accelerators)
     assert data["datacentre_chips_with_8_spec_fields"] == sum(
         len(fields.get(chip, ())) >= 8 for chip in accelerators
@@ -235,6 +237,27 @@ def test_stats_and_validate_find_the_same_likely_duplicates(make_project):
     assert {pairs[0][0].rsplit("/", 1)[1], pairs[0][1].rsplit("/", 1)[1]} == {"x200", "acme-x200"}
 
 
+_PREFIXES = "".join(
+    f"@prefix {name}: <{iri}> .\n"
+    for name, iri in (
+        ("aichip", "https://w3id.org/aichip-kg/ontology#"),
+        ("kg", "https://w3id.org/aichip-kg/id/"),
+        ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+        ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+        ("prov", "http://www.w3.org/ns/prov#"),
+    )
+)
+
+
+def _fixture_facts(tmp_path: Path) -> Path:
+    """A writable copy of the query fixture's facts."""
+    facts = tmp_path / "facts"
+    facts.mkdir()
+    for path in FACTS.glob("*.ttl"):
+        (facts / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    return facts
+
+
 def _spec_claims(chip: str, fields: list[str], segment: str | None) -> str:
     """Turtle: ``chip``'s sourced claims, one per spec field, and its segment if given."""
     claims = [(f"aichip:{field}", '"1"^^xsd:decimal') for field in fields]
@@ -251,21 +274,9 @@ def _spec_claims(chip: str, fields: list[str], segment: str | None) -> str:
 def test_datacentre_goal_counts_the_parts_a_source_places_there(tmp_path):
     """Only accelerators a sourced claim puts in the data-centre segment count, and the goal is
     all of them with ≥ 8 spec fields: one short part makes it a miss."""
-    facts = tmp_path / "facts"
-    facts.mkdir()
-    for path in FACTS.glob("*.ttl"):
-        (facts / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    prefixes = "".join(
-        f"@prefix {name}: <{iri}> .\n"
-        for name, iri in (
-            ("aichip", "https://w3id.org/aichip-kg/ontology#"),
-            ("kg", "https://w3id.org/aichip-kg/id/"),
-            ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
-            ("xsd", "http://www.w3.org/2001/XMLSchema#"),
-            ("prov", "http://www.w3.org/ns/prov#"),
-        )
-    )
-    eight = list(SPEC_PREDICATES[:8])
+    facts = _fixture_facts(tmp_path)
+    prefixes = _PREFIXES
+    eight = [field for field in SPEC_PREDICATES if field not in SAME_FIELD][:8]
     segments = (
         prefixes
         + _spec_claims("ascend-910", eight, "DataCentre")
@@ -288,6 +299,22 @@ def test_datacentre_goal_counts_the_parts_a_source_places_there(tmp_path):
     assert (data["datacentre_chips"], data["datacentre_chips_with_8_spec_fields"]) == (2, 1)
     assert data["met"]["datacentre_chips_with_8_spec_fields"] is False
     assert "1 of 2" in stats(facts=facts)
+
+
+def test_one_capacity_in_two_units_is_one_spec_field(tmp_path):
+    """A part whose memory is stated in GB by one source and in GiB by another has one
+    capacity field, not two: seven fields plus the GiB figure stay short of eight."""
+    facts = _fixture_facts(tmp_path)
+    prefixes = _PREFIXES
+    seven = [field for field in SPEC_PREDICATES if field not in SAME_FIELD][:7]
+    assert "memoryGB" in seven
+    (facts / "segments.ttl").write_text(
+        prefixes + _spec_claims("ascend-910", [*seven, "memoryGiB"], "DataCentre"),
+        encoding="utf-8",
+    )
+    data = json.loads(stats("--json", facts=facts))["targets"]
+    assert data["datacentre_chips_short"] == [["kg:ascend-910", 7]]
+    assert data["datacentre_chips_with_8_spec_fields"] == 0
 
 
 #: Data-centre parts for which no stored copy of any source gives eight specification fields
