@@ -183,6 +183,38 @@ FIGURES: tuple[Figure, ...] = (
     Figure(AICHIP.dieAreaMM2, ("Die Size (mm^2)",), Decimal(1), "in mm\u00b2"),
     Figure(AICHIP.processNode, ("Process size (nm)",), Decimal(1), "in nm"),
     Figure(AICHIP.tdpWatts, ("TDP (W)",), Decimal(1), "in W"),
+    Figure(
+        AICHIP.memoryBandwidthGBps,
+        ("Memory bandwidth (byte/s)",),
+        _GIGA,
+        "converted from bytes/s to GB/s (10^9)",
+    ),
+    Figure(
+        AICHIP.fp32TFLOPS,
+        ("FP32 (single precision) performance (FLOP/s)",),
+        _TERA,
+        "converted from FLOP/s to TFLOPS",
+    ),
+    # Read as dense peaks, like the tensor FP16 column: Epoch's Blackwell rows say "without
+    # sparsity", and its B200 FP8 (4.5 PFLOPS) is NVIDIA's dense figure, not the 9 sparse.
+    Figure(
+        AICHIP.fp8DenseTFLOPS,
+        ("FP8 performance (FLOP/s)",),
+        _TERA,
+        "converted from FLOP/s to TFLOPS",
+    ),
+    Figure(
+        AICHIP.fp4DenseTFLOPS,
+        ("FP4 performance (FLOP/s)",),
+        _TERA,
+        "converted from FLOP/s to TFLOPS",
+    ),
+    Figure(
+        AICHIP.transistorsBillion,
+        ("Transistors (millions)",),
+        Decimal(1000),
+        "converted from millions to billions",
+    ),
 )
 
 #: Epoch "Manufacturer" -> (organisation slug, English label, class if it must be declared).
