@@ -176,7 +176,8 @@ def test_small_fixture_exact_report(make_project):
         (4, "google-tpu-v4i", None),
     ]
     assert report.new_organizations == ("epoch-ai", "google", "tsmc")
-    assert report.statements == 26 and report.agreements == 2
+    # every figure, release date, maker and foundry of the 3 rows, and the PCIe SKU link
+    assert report.statements == 34 and report.agreements == 2
     assert [(c.chip, c.property, c.imported) for c in report.conflicts] == [
         ("a100", "aichip:processNode", "7")
     ]
@@ -199,6 +200,29 @@ def _statements(g: Graph, subject, predicate) -> list:
         for s in g.subjects(RDF.subject, subject)
         if g.value(s, RDF.predicate) == predicate and (s, RDF.type, AICHIP.Statement) in g
     )
+
+
+def _epoch_values(g: Graph, subject, predicate) -> list[str]:
+    return sorted(
+        str(g.value(s, RDF.object))
+        for s in _statements(g, subject, predicate)
+        if g.value(s, PROV.wasDerivedFrom) == EPOCH_SOURCE
+    )
+
+
+def test_every_spec_column_is_read_in_the_ontologys_units(real):
+    """Bandwidth in GB/s, FP32/FP8/FP4 in TFLOPS and transistors in billions, from the cells
+    of the real snapshot; an empty cell makes no claim."""
+    small = import_epoch(SMALL_CSV, Graph().parse(FIXTURES / "epoch" / "curated.ttl")).graph
+    a100, tpu = KG["a100"], KG["google-tpu-v4i"]
+    assert _epoch_values(small, a100, AICHIP.memoryBandwidthGBps) == ["1560"]
+    assert _epoch_values(small, a100, AICHIP.fp32TFLOPS) == ["19.49"]
+    assert _epoch_values(small, a100, AICHIP.transistorsBillion) == ["54.2"]
+    assert _epoch_values(small, tpu, AICHIP.transistorsBillion) == ["16"]
+    assert _epoch_values(small, tpu, AICHIP.fp32TFLOPS) == []  # the cell is empty
+    b200 = KG["b200"]
+    assert _epoch_values(real.graph, b200, AICHIP.fp8DenseTFLOPS) == ["4500"]
+    assert _epoch_values(real.graph, b200, AICHIP.fp4DenseTFLOPS) == ["9000"]
 
 
 def test_families_fixture_classes_and_families(make_project):
@@ -337,7 +361,7 @@ def test_cli_dry_run_and_json_write_nothing(make_project):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["written"] is None and payload["statements"] == 26
+    assert payload["written"] is None and payload["statements"] == 34
     assert payload["conflicts"][0]["chip"] == "a100"
     assert not (root / "facts" / "imported").exists()
 
