@@ -4,7 +4,9 @@ For every chip with figures in the graph:
 
 * **TPP** (total processing performance) = 2 × MacTOPS × bit length. BIS notes that
   "2 × MacTOPS may correspond to the reported TOPS or FLOPS on a datasheet", so each dense
-  figure counts as ``value × bits`` (FP16/BF16 → 16, INT8 → 8) and TPP is the largest.
+  figure counts as ``value × bits`` (FP16 and BF16 → 16, FP8 and INT8 → 8, FP4 → 4) and TPP
+  is the largest: the operation with the highest TPP decides, which is why a card whose FP16
+  rate is under the line can be caught by its FP8 tensor rate.
 * **Performance density** = TPP ÷ die area (mm²).
 * **3A090.a (2023)**: controlled when TPP ≥ 4800, or TPP ≥ 1600 and density ≥ 5.92.
 
@@ -68,13 +70,31 @@ INSUFFICIENT = "insufficient data"
 INDETERMINATE = "indeterminate"
 
 #: Bit length of the operation each dense-peak property measures.
-BITS: dict[URIRef, int] = {AICHIP.fp16DenseTFLOPS: 16, AICHIP.int8DenseTOPS: 8}
-_UNITS = {AICHIP.fp16DenseTFLOPS: "TFLOPS", AICHIP.int8DenseTOPS: "TOPS", AICHIP.dieAreaMM2: "mm²"}
+BITS: dict[URIRef, int] = {
+    AICHIP.fp16DenseTFLOPS: 16,
+    AICHIP.bf16DenseTFLOPS: 16,
+    AICHIP.fp8DenseTFLOPS: 8,
+    AICHIP.int8DenseTOPS: 8,
+    AICHIP.fp4DenseTFLOPS: 4,
+}
+_UNITS = {
+    AICHIP.fp16DenseTFLOPS: "TFLOPS",
+    AICHIP.bf16DenseTFLOPS: "TFLOPS",
+    AICHIP.fp8DenseTFLOPS: "TFLOPS",
+    AICHIP.int8DenseTOPS: "TOPS",
+    AICHIP.fp4DenseTFLOPS: "TFLOPS",
+    AICHIP.dieAreaMM2: "mm²",
+}
 _NAMES = {
     AICHIP.fp16DenseTFLOPS: "FP16/BF16",
+    AICHIP.bf16DenseTFLOPS: "BF16",
+    AICHIP.fp8DenseTFLOPS: "FP8",
     AICHIP.int8DenseTOPS: "INT8",
+    AICHIP.fp4DenseTFLOPS: "FP4",
     AICHIP.dieAreaMM2: "die",
 }
+_BIT_LENGTHS = "FP16/BF16 × 16, FP8 and INT8 × 8, FP4 × 4; the largest"
+_NO_FIGURE = "no dense FP16, BF16, FP8, INT8 or FP4 figure"
 _RANKS = {AICHIP.Preferred: 0, AICHIP.Normal: 1}
 _TWO_PLACES = Decimal("0.01")
 
@@ -223,7 +243,7 @@ def classify(
     density = (tpp / die_area) if tpp is not None and die_area else None
     t = thresholds
     if tpp is None:
-        return INSUFFICIENT, density, "no dense FP16/BF16 or INT8 figure"
+        return INSUFFICIENT, density, _NO_FIGURE
     if tpp >= t.tpp:
         return CONTROLLED, density, f"TPP {_fmt(tpp)} ≥ {_fmt(t.tpp)}"
     if tpp < t.lower_tpp:
@@ -312,7 +332,7 @@ def _screen(
     for combo in itertools.product(*compute, dies):
         *perf, die = combo
         contributions = [(tpp_of(f.value, _expand(f.property)), f) for f in perf if f is not None]
-        tpp, basis = None, "no dense FP16/BF16 or INT8 figure"
+        tpp, basis = None, _NO_FIGURE
         if contributions:
             tpp, best = max(contributions, key=lambda c: (c[0], c[1].property))
             basis = f"{best.text} × {BITS[_expand(best.property)]}"
@@ -590,7 +610,7 @@ def render_report(report: ExportControlReport) -> str:
     lines = [
         f"ECCN 3A090.a ({t.rule}): controlled if TPP ≥ {_fmt(t.tpp)}, or TPP ≥ "
         f"{_fmt(t.lower_tpp)} and density ≥ {t.density}; TPP = dense TOPS × bit length "
-        f"(FP16/BF16 × 16, INT8 × 8), density = TPP ÷ die mm². Thresholds: "
+        f"({_BIT_LENGTHS}), density = TPP ÷ die mm². Thresholds: "
         + (", ".join(t.statements) or "not stated in the graph (reference sheet 5.5)"),
         "",
     ]

@@ -377,12 +377,13 @@ def analyze_export_control(
     """Screen chips against ECCN 3A090.a as amended by the BIS rule of 2023-10-17.
 
     TPP = 2 × MacTOPS × bit length, taken as the dense datasheet figure × bits (FP16/BF16 × 16,
-    INT8 × 8; the larger wins); performance density = TPP ÷ die area. Controlled if TPP ≥ 4800,
-    or TPP ≥ 1600 and density ≥ 5.92. Inputs are the best-ranked statements, shown with their
-    sources; conflicting figures are all screened ("indeterminate" if they disagree) and
-    missing ones give "insufficient data", never a guess. The result is compared with the
-    chips sources name as restricted (NVIDIA's 8-K of 2023-10-17, TrendForce) and every
-    disagreement is listed. A technical screening, not a legal classification.
+    FP8 and INT8 × 8, FP4 × 4; the largest wins); performance density = TPP ÷ die area.
+    Controlled if TPP ≥ 4800, or TPP ≥ 1600 and density ≥ 5.92. Inputs are the best-ranked
+    statements, shown with their sources; conflicting figures are all screened
+    ("indeterminate" if they disagree) and missing ones give "insufficient data", never a
+    guess. The result is compared with the chips sources name as restricted (NVIDIA's 8-K of
+    2023-10-17, TrendForce) and every disagreement is listed. A technical screening, not a
+    legal classification.
 
     \b
     Examples:

@@ -44,6 +44,46 @@ def test_classify_thresholds(tpp, die, expected):
     assert classify(tpp, die)[0] == expected
 
 
+def _graph_of_figures(figures: dict[str, dict[str, str]]) -> Graph:
+    """A graph with one chip per key and one Normal-ranked statement per figure."""
+    lines = [
+        "@prefix aichip: <https://w3id.org/aichip-kg/ontology#> .",
+        "@prefix kg: <https://w3id.org/aichip-kg/id/> .",
+        "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .",
+        "@prefix prov: <http://www.w3.org/ns/prov#> .",
+    ]
+    for chip, props in figures.items():
+        lines.append(f"kg:{chip} a aichip:GPU .")
+        for prop, value in props.items():
+            lines.append(
+                f"kg:s-{chip}-{prop} a aichip:Statement ; rdf:subject kg:{chip} ; "
+                f"rdf:predicate aichip:{prop} ; rdf:object {value} ; "
+                "aichip:rank aichip:Normal ; prov:wasDerivedFrom kg:src-test ."
+            )
+    return Graph().parse(data="\n".join(lines), format="turtle")
+
+
+def test_the_operation_with_the_highest_tpp_decides():
+    """FP8, BF16 and FP4 rates count with their bit lengths: a card under the line at FP16
+    but over it at FP8 is controlled, and the basis names the FP8 figure."""
+    report = screen(
+        _graph_of_figures(
+            {
+                "fp8card": {"fp16DenseTFLOPS": "200.0", "fp8DenseTFLOPS": "700.0"},
+                "bf16only": {"bf16DenseTFLOPS": "310.0"},
+                "fp4only": {"fp4DenseTFLOPS": "1300.0"},
+                "under": {"fp16DenseTFLOPS": "90.0", "fp8DenseTFLOPS": "180.0"},
+            }
+        )
+    )
+    got = {s.chip: (s.classification, s.tpp) for s in report.screenings}
+    assert got["kg:fp8card"] == (CONTROLLED, Decimal(5600))
+    assert report.get("kg:fp8card").scenarios[0].tpp_basis == "FP8 700 TFLOPS × 8"
+    assert got["kg:bf16only"] == (CONTROLLED, Decimal(4960))
+    assert got["kg:fp4only"] == (CONTROLLED, Decimal(5200))
+    assert got["kg:under"] == (NOT_CONTROLLED, Decimal(1440))
+
+
 # --- exact numbers on a fixture graph ----------------------------------------------------
 
 
@@ -163,9 +203,10 @@ def test_comparison_with_nvidias_filing(real):
         "kg:rtx-4090",
     }
     kinds = {d.chip: d.kind for d in report.disagreements}
-    l40s = report.get("kg:l40s")  # screened from its sourced FP16 figure, as the filing says
-    fp16 = [f.value for f in l40s.figures if f.property == "aichip:fp16DenseTFLOPS"]
-    assert fp16 and l40s.tpp == max(fp16) * 16
+    l40s = report.get("kg:l40s")  # screened from its sourced figures: the highest TPP wins
+    bits = {"aichip:fp16DenseTFLOPS": 16, "aichip:fp8DenseTFLOPS": 8, "aichip:int8DenseTOPS": 8}
+    tpps = [f.value * bits[f.property] for f in l40s.figures if f.property in bits]
+    assert tpps and l40s.tpp == max(tpps)
     assert (l40s.classification == CONTROLLED) == ("kg:l40s" not in kinds)
     # Every named chip either computes as controlled or is listed as a disagreement.
     for chip in named:
