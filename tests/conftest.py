@@ -9,8 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from kg.sparql.terms import PREFIXES
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+#: The project's prefixes as a Turtle header, for facts written inline by the tests.
+TURTLE_PREFIXES = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in PREFIXES.items())
 
 
 def copy_project(root: Path, facts_dir: Path | None = None) -> Path:

@@ -23,7 +23,7 @@ from kg.analytics.export_control import (
 )
 from kg.errors import InputError
 from kg.facts.load import load_graph
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, TURTLE_PREFIXES
 
 # --- the rule itself ---------------------------------------------------------------------
 
@@ -46,12 +46,7 @@ def test_classify_thresholds(tpp, die, expected):
 
 def _graph_of_figures(figures: dict[str, dict[str, str]]) -> Graph:
     """A graph with one chip per key and one Normal-ranked statement per figure."""
-    lines = [
-        "@prefix aichip: <https://w3id.org/aichip-kg/ontology#> .",
-        "@prefix kg: <https://w3id.org/aichip-kg/id/> .",
-        "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .",
-        "@prefix prov: <http://www.w3.org/ns/prov#> .",
-    ]
+    lines = [TURTLE_PREFIXES]
     for chip, props in figures.items():
         lines.append(f"kg:{chip} a aichip:GPU .")
         for prop, value in props.items():

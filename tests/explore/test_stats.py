@@ -13,7 +13,7 @@ from cli import cli
 from kg.explore.stats import SAME_FIELD, SPEC_PREDICATES
 from kg.facts.load import load_graph
 from kg.project import Project
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import FIXTURES, REPO, TURTLE_PREFIXES
 
 FACTS = FIXTURES / "query" / "facts"
 
@@ -238,18 +238,6 @@ def test_stats_and_validate_find_the_same_likely_duplicates(make_project):
     assert {pairs[0][0].rsplit("/", 1)[1], pairs[0][1].rsplit("/", 1)[1]} == {"x200", "acme-x200"}
 
 
-_PREFIXES = "".join(
-    f"@prefix {name}: <{iri}> .\n"
-    for name, iri in (
-        ("aichip", "https://w3id.org/aichip-kg/ontology#"),
-        ("kg", "https://w3id.org/aichip-kg/id/"),
-        ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
-        ("xsd", "http://www.w3.org/2001/XMLSchema#"),
-        ("prov", "http://www.w3.org/ns/prov#"),
-    )
-)
-
-
 def _fixture_facts(tmp_path: Path) -> Path:
     """A writable copy of the query fixture's facts."""
     facts = tmp_path / "facts"
@@ -276,10 +264,9 @@ def test_datacentre_goal_counts_the_parts_a_source_places_there(tmp_path):
     """Only accelerators a sourced claim puts in the data-centre segment count, and the goal is
     all of them with ≥ 8 spec fields: one short part makes it a miss."""
     facts = _fixture_facts(tmp_path)
-    prefixes = _PREFIXES
     eight = [field for field in SPEC_PREDICATES if field not in SAME_FIELD][:8]
     segments = (
-        prefixes
+        TURTLE_PREFIXES
         + _spec_claims("ascend-910", eight, "DataCentre")
         + _spec_claims("h100", eight, None)  # no segment: not counted as a data-centre part
     )
@@ -289,12 +276,12 @@ def test_datacentre_goal_counts_the_parts_a_source_places_there(tmp_path):
     assert data["met"]["datacentre_chips_with_8_spec_fields"] is True
 
     short = _spec_claims("h100", eight[:2], "DataCentre").replace("stmt-h100-", "stmt-h100-dc-")
-    (facts / "short.ttl").write_text(prefixes + short, encoding="utf-8")
+    (facts / "short.ttl").write_text(TURTLE_PREFIXES + short, encoding="utf-8")
     data = json.loads(stats("--json", facts=facts))["targets"]
     # h100 now has its 8 fields (from segments.ttl) and a segment: both parts count.
     assert (data["datacentre_chips"], data["datacentre_chips_with_8_spec_fields"]) == (2, 2)
     (facts / "segments.ttl").write_text(
-        prefixes + _spec_claims("ascend-910", eight, "DataCentre"), encoding="utf-8"
+        TURTLE_PREFIXES + _spec_claims("ascend-910", eight, "DataCentre"), encoding="utf-8"
     )
     data = json.loads(stats("--json", facts=facts))["targets"]
     assert (data["datacentre_chips"], data["datacentre_chips_with_8_spec_fields"]) == (2, 1)
@@ -306,11 +293,10 @@ def test_one_capacity_in_two_units_is_one_spec_field(tmp_path):
     """A part whose memory is stated in GB by one source and in GiB by another has one
     capacity field, not two: seven fields plus the GiB figure stay short of eight."""
     facts = _fixture_facts(tmp_path)
-    prefixes = _PREFIXES
     seven = [field for field in SPEC_PREDICATES if field not in SAME_FIELD][:7]
     assert "memoryGB" in seven
     (facts / "segments.ttl").write_text(
-        prefixes + _spec_claims("ascend-910", [*seven, "memoryGiB"], "DataCentre"),
+        TURTLE_PREFIXES + _spec_claims("ascend-910", [*seven, "memoryGiB"], "DataCentre"),
         encoding="utf-8",
     )
     data = json.loads(stats("--json", facts=facts))["targets"]

@@ -15,22 +15,21 @@ from cli import cli
 from kg.facts.validate import validate_project
 from kg.importers.base import curated_problems, load_curated
 from kg.project import Project
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, TURTLE_PREFIXES
 
 SMALL_CSV = FIXTURES / "epoch" / "small.csv"
 CURATED = (FIXTURES / "epoch" / "curated.ttl").read_text(encoding="utf-8")
 
 # A curated statement about a chip nobody declares: a dangling-term problem before any import.
-GHOST = """\
-@prefix aichip: <https://w3id.org/aichip-kg/ontology#> .
-@prefix kg: <https://w3id.org/aichip-kg/id/> .
-@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix prov: <http://www.w3.org/ns/prov#> .
+GHOST = (
+    TURTLE_PREFIXES
+    + """\
 
 kg:stmt-a100-successorof-ghost-test a aichip:Statement ;
     rdf:subject kg:a100 ; rdf:predicate aichip:successorOf ; rdf:object kg:ghost ;
     aichip:rank aichip:Normal ; prov:wasDerivedFrom kg:src-test ; aichip:quote "ghost"@en .
 """
+)
 
 
 def _baselines(cache_dir) -> list:

@@ -21,24 +21,22 @@ import pyoxigraph
 import pytest
 
 from kg.project import find_project_root
-from tests.conftest import REPO, stop_process
+from tests.conftest import REPO, TURTLE_PREFIXES, stop_process
 
 pytestmark = pytest.mark.slow
 
 HUAWEI = "https://w3id.org/aichip-kg/id/huawei"
-USER_FACT = """\
-@prefix aichip: <https://w3id.org/aichip-kg/ontology#> .
-@prefix kg:     <https://w3id.org/aichip-kg/id/> .
-@prefix rdfs:   <http://www.w3.org/2000/01/rdf-schema#> .
+USER_FACT = (
+    TURTLE_PREFIXES
+    + """\
 
 kg:wheel-test-lab a aichip:Company ;
     rdfs:label "Wheel Test Lab"@en , "轮测实验室"@zh-Hans , "輪測實驗室"@zh-Hant .
 """
-DANGLING = """\
-@prefix aichip: <https://w3id.org/aichip-kg/ontology#> .
-@prefix kg:     <https://w3id.org/aichip-kg/id/> .
-@prefix rdf:    <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix prov:   <http://www.w3.org/ns/prov#> .
+)
+DANGLING = (
+    TURTLE_PREFIXES
+    + """\
 
 kg:stmt-wheel-test-lab-competes a aichip:Statement ;
     rdf:subject kg:wheel-test-lab ; rdf:predicate aichip:competesWith ;
@@ -47,6 +45,7 @@ kg:stmt-wheel-test-lab-competes a aichip:Statement ;
     aichip:quote "Huawei has joined as a premier member."@en ;
     aichip:rank aichip:Normal .
 """
+)
 
 
 def _source_copy(target: Path) -> Path:

@@ -7,13 +7,11 @@ from click.testing import CliRunner
 
 from cli import cli
 from kg.project import find_project_root
-from tests.conftest import cli_error, cli_ok
+from tests.conftest import TURTLE_PREFIXES, cli_error, cli_ok
 
-DANGLING = """\
-@prefix aichip: <https://w3id.org/aichip-kg/ontology#> .
-@prefix kg:     <https://w3id.org/aichip-kg/id/> .
-@prefix rdf:    <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix prov:   <http://www.w3.org/ns/prov#> .
+DANGLING = (
+    TURTLE_PREFIXES
+    + """\
 
 kg:stmt-huawei-competes-with-nobody a aichip:Statement ;
     rdf:subject kg:huawei ; rdf:predicate aichip:competesWith ;
@@ -22,6 +20,7 @@ kg:stmt-huawei-competes-with-nobody a aichip:Statement ;
     aichip:quote "Huawei has joined as a premier member."@en ;
     aichip:rank aichip:Normal .
 """
+)
 
 
 @pytest.fixture(autouse=True)
