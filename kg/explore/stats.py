@@ -253,14 +253,8 @@ SAME_FIELD = {"memoryGiB": "memoryGB"}
 SPEC_FIELDS_WANTED = 8
 CHINESE_VENDOR_CLAIMS_WANTED = 5
 
-_SPEC_VALUES = " ".join(f"aichip:{p}" for p in SPEC_PREDICATES)
-_SPEC_FIELD = (
-    "BIND("
-    + "".join(f"IF(?p = aichip:{unit}, aichip:{field}, " for unit, field in SAME_FIELD.items())
-    + "?p"
-    + ")" * len(SAME_FIELD)
-    + " AS ?field)"
-)
+#: Each spec predicate with the field it states: VALUES (?p ?field) in the queries below.
+_SPEC_FIELDS = " ".join(f"(aichip:{p} aichip:{SAME_FIELD.get(p, p)})" for p in SPEC_PREDICATES)
 _CLAIM = "?claim a/rdfs:subClassOf* aichip:Claim ."
 #: A data-centre part: an accelerator (GPU, NPU…; not a server CPU) that a sourced claim puts
 #: in the data-centre segment. The Epoch catalogue says nothing about segments, so its
@@ -277,7 +271,7 @@ SHORT_DATACENTRE_QUERY = f"""
       {_DATACENTRE_CHIP}
       OPTIONAL {{
         ?claim rdf:subject ?chip ; rdf:predicate ?p ; prov:wasDerivedFrom ?source .
-        VALUES ?p {{ {_SPEC_VALUES} }} {_SPEC_FIELD} }}
+        VALUES (?p ?field) {{ {_SPEC_FIELDS} }} }}
     }} GROUP BY ?chip HAVING (COUNT(DISTINCT ?field) < {SPEC_FIELDS_WANTED})
     ORDER BY ?fields ?chip"""
 
@@ -297,7 +291,7 @@ TARGET_QUERIES: dict[str, str] = {
           SELECT ?chip (COUNT(DISTINCT ?field) AS ?fields) WHERE {{
             {_DATACENTRE_CHIP}
             ?claim rdf:subject ?chip ; rdf:predicate ?p ; prov:wasDerivedFrom ?source .
-            VALUES ?p {{ {_SPEC_VALUES} }} {_SPEC_FIELD}
+            VALUES (?p ?field) {{ {_SPEC_FIELDS} }}
           }} GROUP BY ?chip HAVING (COUNT(DISTINCT ?field) >= {SPEC_FIELDS_WANTED}) }}""",
     "companies": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a aichip:Company }",
     "companies_with_hq_country_founding": """
