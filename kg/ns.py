@@ -154,6 +154,7 @@ class AICHIP(DefinedNamespace):
     supports: URIRef
     targetCountry: URIRef
     tdpWatts: URIRef
+    tf32DenseTFLOPS: URIRef
     tppThreshold: URIRef
     transistorsBillion: URIRef
     unit: URIRef

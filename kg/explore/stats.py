@@ -243,6 +243,7 @@ SPEC_PREDICATES = (
     "fp4DenseTFLOPS",
     "int8DenseTOPS",
     "fp32TFLOPS",
+    "tf32DenseTFLOPS",
     "releaseDate",
     "announcedDate",
     "fabricatedBy",

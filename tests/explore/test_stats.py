@@ -304,12 +304,29 @@ def test_one_capacity_in_two_units_is_one_spec_field(tmp_path):
     assert data["datacentre_chips_with_8_spec_fields"] == 0
 
 
+def test_a_tf32_peak_is_a_spec_field_of_its_own(tmp_path):
+    """TF32 is quoted apart from FP32 and FP16 (Enflame's i20: 32, 128 and no FP16), so a TF32
+    figure is one more field: seven others plus TF32 make eight."""
+    facts = _fixture_facts(tmp_path)
+    seven = [f for f in SPEC_PREDICATES if f not in SAME_FIELD and f != "tf32DenseTFLOPS"][:7]
+    chip = _spec_claims("ascend-910", [*seven, "tf32DenseTFLOPS"], "DataCentre")
+    (facts / "segments.ttl").write_text(TURTLE_PREFIXES + chip, encoding="utf-8")
+    data = json.loads(stats("--json", facts=facts))["targets"]
+    assert data["datacentre_chips_short"] == []
+    assert data["datacentre_chips_with_8_spec_fields"] == 1
+
+    (facts / "segments.ttl").write_text(
+        TURTLE_PREFIXES + _spec_claims("ascend-910", seven, "DataCentre"), encoding="utf-8"
+    )
+    data = json.loads(stats("--json", facts=facts))["targets"]
+    assert data["datacentre_chips_short"] == [["kg:ascend-910", 7]]
+
+
 #: Data-centre parts for which no stored copy of any citable source gives eight specification
 #: fields; docs/spec-gaps.md says, part by part, what is missing and where it was
 #: searched. They are the one goal kg stats reports as missed; a part added without its
 #: specifications, or a gap filled, makes this test fail until the list (and the doc) say so.
 KNOWN_SPEC_GAPS = {
-    "kg:enflame-i20",
     "kg:kunlun-m100",
     "kg:kunlun-m300",
     "kg:kunlun-p800",

@@ -211,18 +211,21 @@ def _epoch_values(g: Graph, subject, predicate) -> list[str]:
 
 
 def test_every_spec_column_is_read_in_the_ontologys_units(real):
-    """Bandwidth in GB/s, FP32/FP8/FP4 in TFLOPS and transistors in billions, from the cells
-    of the real snapshot; an empty cell makes no claim."""
+    """Bandwidth in GB/s, FP32/TF32/FP8/FP4 in TFLOPS and transistors in billions, from the
+    cells of the real snapshot; an empty cell makes no claim."""
     small = import_epoch(SMALL_CSV, Graph().parse(FIXTURES / "epoch" / "curated.ttl")).graph
     a100, tpu = KG["a100"], KG["google-tpu-v4i"]
     assert _epoch_values(small, a100, AICHIP.memoryBandwidthGBps) == ["1560"]
     assert _epoch_values(small, a100, AICHIP.fp32TFLOPS) == ["19.49"]
+    assert _epoch_values(small, a100, AICHIP.tf32DenseTFLOPS) == ["156"]
+    assert _epoch_values(small, tpu, AICHIP.tf32DenseTFLOPS) == []
     assert _epoch_values(small, a100, AICHIP.transistorsBillion) == ["54.2"]
     assert _epoch_values(small, tpu, AICHIP.transistorsBillion) == ["16"]
     assert _epoch_values(small, tpu, AICHIP.fp32TFLOPS) == []  # the cell is empty
     b200 = KG["b200"]
     assert _epoch_values(real.graph, b200, AICHIP.fp8DenseTFLOPS) == ["4500"]
     assert _epoch_values(real.graph, b200, AICHIP.fp4DenseTFLOPS) == ["9000"]
+    assert _epoch_values(real.graph, b200, AICHIP.tf32DenseTFLOPS) == ["1125"]
 
 
 def test_families_fixture_classes_and_families(make_project):

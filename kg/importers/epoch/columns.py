@@ -209,6 +209,13 @@ FIGURES: tuple[Figure, ...] = (
         _TERA,
         "converted from FLOP/s to TFLOPS",
     ),
+    # Epoch's TF32 column holds dense tensor peaks (H100 SXM 494.7, half its 989 sparse).
+    Figure(
+        AICHIP.tf32DenseTFLOPS,
+        ("TF32 (TensorFloat-32) performance (FLOP/s)",),
+        _TERA,
+        "converted from FLOP/s to TFLOPS",
+    ),
     Figure(
         AICHIP.transistorsBillion,
         ("Transistors (millions)",),
