@@ -71,6 +71,33 @@ def test_each_rule_fires_on_its_fixture(make_project, rule):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("predicate", "value"),
+    [
+        ("tdpWatts", '"lots"'),
+        ("memoryBandwidthGBps", '"-3350"^^xsd:decimal'),
+        ("fp8DenseTFLOPS", '"0"^^xsd:decimal'),
+        ("tf32DenseTFLOPS", '"128"'),
+        ("transistorsBillion", '"-80"^^xsd:decimal'),
+    ],
+)
+def test_a_chip_figure_must_be_a_positive_decimal(make_project, predicate, value):
+    """A figure claimed in a statement is checked like one stated directly: a word, a zero, a
+    negative or an untyped number is named with its file and line."""
+    snippet = (
+        'kg:widget a aichip:GPU ; rdfs:label "Widget"@en .\n'
+        f"kg:stmt-widget a aichip:Statement ; rdf:subject kg:widget ;"
+        f" rdf:predicate aichip:{predicate} ; rdf:object {value} ;"
+        ' prov:wasDerivedFrom kg:src-test ; aichip:quote "x"@en ; aichip:rank aichip:Normal .'
+    )
+    root = make_project({"base.ttl": BASE, "broken.ttl": HEADER + snippet + "\n"})
+    result = run_validate(root)
+    assert result.exit_code == 2, result.output
+    [line] = [line for line in result.stdout.splitlines() if "[shacl]" in line]
+    assert line.startswith("facts/broken.ttl:") and "kg:widget" in line, line
+    assert f"aichip:{predicate} is a positive xsd:decimal" in line, line
+
+
 def test_deprecated_conflicting_share_does_not_count(make_project):
     """A deprecated figure kept beside a preferred one must not push the sum past 100."""
     snippet = (
