@@ -69,13 +69,17 @@ NOT_CONTROLLED = "not controlled"
 INSUFFICIENT = "insufficient data"
 INDETERMINATE = "indeterminate"
 
-#: Bit length of the operation each dense-peak property measures.
+#: Bit length of the operation each peak property measures. FP32 counts: on cards whose FP16
+#: rate is a fraction of FP32 (Pascal and older), FP32 is the operation with the highest TPP.
+#: TF32 does not: its 19-bit format is stored in 32 bits and the rule does not say which
+#: length applies, so the screen does not choose one.
 BITS: dict[URIRef, int] = {
     AICHIP.fp16DenseTFLOPS: 16,
     AICHIP.bf16DenseTFLOPS: 16,
     AICHIP.fp8DenseTFLOPS: 8,
     AICHIP.int8DenseTOPS: 8,
     AICHIP.fp4DenseTFLOPS: 4,
+    AICHIP.fp32TFLOPS: 32,
 }
 _UNITS = {
     AICHIP.fp16DenseTFLOPS: "TFLOPS",
@@ -83,6 +87,7 @@ _UNITS = {
     AICHIP.fp8DenseTFLOPS: "TFLOPS",
     AICHIP.int8DenseTOPS: "TOPS",
     AICHIP.fp4DenseTFLOPS: "TFLOPS",
+    AICHIP.fp32TFLOPS: "TFLOPS",
     AICHIP.dieAreaMM2: "mm²",
 }
 _NAMES = {
@@ -91,10 +96,11 @@ _NAMES = {
     AICHIP.fp8DenseTFLOPS: "FP8",
     AICHIP.int8DenseTOPS: "INT8",
     AICHIP.fp4DenseTFLOPS: "FP4",
+    AICHIP.fp32TFLOPS: "FP32",
     AICHIP.dieAreaMM2: "die",
 }
-_BIT_LENGTHS = "FP16/BF16 × 16, FP8 and INT8 × 8, FP4 × 4; the largest"
-_NO_FIGURE = "no dense FP16, BF16, FP8, INT8 or FP4 figure"
+_BIT_LENGTHS = "FP32 × 32, FP16/BF16 × 16, FP8 and INT8 × 8, FP4 × 4; the largest"
+_NO_FIGURE = "no FP32 or dense FP16, BF16, FP8, INT8 or FP4 figure"
 _RANKS = {AICHIP.Preferred: 0, AICHIP.Normal: 1}
 _TWO_PLACES = Decimal("0.01")
 

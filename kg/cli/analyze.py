@@ -376,8 +376,9 @@ def analyze_export_control(
 ):
     """Screen chips against ECCN 3A090.a as amended by the BIS rule of 2023-10-17.
 
-    TPP = 2 × MacTOPS × bit length, taken as the dense datasheet figure × bits (FP16/BF16 × 16,
-    FP8 and INT8 × 8, FP4 × 4; the largest wins); performance density = TPP ÷ die area.
+    TPP = 2 × MacTOPS × bit length, taken as the dense datasheet figure × bits (FP32 × 32,
+    FP16/BF16 × 16, FP8 and INT8 × 8, FP4 × 4; the largest wins; TF32 is not counted, its bit
+    length being unsettled); performance density = TPP ÷ die area.
     Controlled if TPP ≥ 4800, or TPP ≥ 1600 and density ≥ 5.92. Inputs are the best-ranked
     statements, shown with their sources; conflicting figures are all screened
     ("indeterminate" if they disagree) and missing ones give "insufficient data", never a

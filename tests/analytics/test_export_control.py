@@ -59,8 +59,9 @@ def _graph_of_figures(figures: dict[str, dict[str, str]]) -> Graph:
 
 
 def test_the_operation_with_the_highest_tpp_decides():
-    """FP8, BF16 and FP4 rates count with their bit lengths: a card under the line at FP16
-    but over it at FP8 is controlled, and the basis names the FP8 figure."""
+    """FP32, FP8, BF16 and FP4 rates count with their bit lengths: a card under the line at
+    FP16 but over it at FP8 is controlled, and the basis names the FP8 figure; a card whose
+    FP16 rate is a sliver of its FP32 one is measured at FP32; TF32 is not counted."""
     report = screen(
         _graph_of_figures(
             {
@@ -68,6 +69,9 @@ def test_the_operation_with_the_highest_tpp_decides():
                 "bf16only": {"bf16DenseTFLOPS": "310.0"},
                 "fp4only": {"fp4DenseTFLOPS": "1300.0"},
                 "under": {"fp16DenseTFLOPS": "90.0", "fp8DenseTFLOPS": "180.0"},
+                "pascal": {"fp16DenseTFLOPS": "0.14", "fp32TFLOPS": "8.9"},
+                "fp32only": {"fp32TFLOPS": "160.0"},
+                "tf32only": {"tf32DenseTFLOPS": "400.0"},
             }
         )
     )
@@ -77,6 +81,10 @@ def test_the_operation_with_the_highest_tpp_decides():
     assert got["kg:bf16only"] == (CONTROLLED, Decimal(4960))
     assert got["kg:fp4only"] == (CONTROLLED, Decimal(5200))
     assert got["kg:under"] == (NOT_CONTROLLED, Decimal(1440))
+    assert got["kg:pascal"] == (NOT_CONTROLLED, Decimal("284.8"))
+    assert report.get("kg:pascal").scenarios[0].tpp_basis == "FP32 8.9 TFLOPS × 32"
+    assert got["kg:fp32only"] == (CONTROLLED, Decimal(5120))
+    assert "kg:tf32only" not in got  # a TF32 figure alone gives nothing to screen
 
 
 # --- exact numbers on a fixture graph ----------------------------------------------------
