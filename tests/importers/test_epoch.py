@@ -177,7 +177,7 @@ def test_small_fixture_exact_report(make_project):
     ]
     assert report.new_organizations == ("epoch-ai", "google", "tsmc")
     # every figure, release date, maker and foundry of the 3 rows, and the PCIe SKU link
-    assert report.statements == 34 and report.agreements == 2
+    assert report.statements == 36 and report.agreements == 2
     assert [(c.chip, c.property, c.imported) for c in report.conflicts] == [
         ("a100", "aichip:processNode", "7")
     ]
@@ -364,7 +364,7 @@ def test_cli_dry_run_and_json_write_nothing(make_project):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["written"] is None and payload["statements"] == 34
+    assert payload["written"] is None and payload["statements"] == 36
     assert payload["conflicts"][0]["chip"] == "a100"
     assert not (root / "facts" / "imported").exists()
 
