@@ -72,7 +72,8 @@ INDETERMINATE = "indeterminate"
 #: Bit length of the operation each peak property measures. FP32 counts: on cards whose FP16
 #: rate is a fraction of FP32 (Pascal and older), FP32 is the operation with the highest TPP.
 #: TF32 does not: its 19-bit format is stored in 32 bits and the rule does not say which
-#: length applies, so the screen does not choose one.
+#: length applies, so the screen does not choose one; a TF32 figure that would raise the TPP
+#: at either length is shown as a caveat with both readings (UNSETTLED_BITS).
 BITS: dict[URIRef, int] = {
     AICHIP.fp16DenseTFLOPS: 16,
     AICHIP.bf16DenseTFLOPS: 16,
@@ -88,6 +89,7 @@ _UNITS = {
     AICHIP.int8DenseTOPS: "TOPS",
     AICHIP.fp4DenseTFLOPS: "TFLOPS",
     AICHIP.fp32TFLOPS: "TFLOPS",
+    AICHIP.tf32DenseTFLOPS: "TFLOPS",
     AICHIP.dieAreaMM2: "mm²",
 }
 _NAMES = {
@@ -97,8 +99,11 @@ _NAMES = {
     AICHIP.int8DenseTOPS: "INT8",
     AICHIP.fp4DenseTFLOPS: "FP4",
     AICHIP.fp32TFLOPS: "FP32",
+    AICHIP.tf32DenseTFLOPS: "TF32",
     AICHIP.dieAreaMM2: "die",
 }
+#: Figures whose bit length the rule leaves open: property -> the lengths a reader might take.
+UNSETTLED_BITS: dict[URIRef, tuple[int, ...]] = {AICHIP.tf32DenseTFLOPS: (19, 32)}
 _BIT_LENGTHS = "FP32 × 32, FP16/BF16 × 16, FP8 and INT8 × 8, FP4 × 4; the largest"
 _NO_FIGURE = "no FP32 or dense FP16, BF16, FP8, INT8 or FP4 figure"
 _RANKS = {AICHIP.Preferred: 0, AICHIP.Normal: 1}
@@ -159,7 +164,8 @@ class Screening:
     classification: str
     reason: str
     via_variants: tuple[str, ...] = ()  # for a product screened through its variants
-    caveats: tuple[str, ...] = ()  # inputs the reference sheet grades unverified
+    # inputs the reference sheet grades unverified; figures left out whose bit length is open
+    caveats: tuple[str, ...] = ()
 
     @property
     def tpp(self) -> Decimal | None:
@@ -277,7 +283,7 @@ def classify(
 
 def _figures(graph: Graph) -> dict[URIRef, dict[URIRef, list[Figure]]]:
     """Best-ranked figures per chip and property."""
-    wanted = (*BITS, AICHIP.dieAreaMM2)
+    wanted = (*BITS, *UNSETTLED_BITS, AICHIP.dieAreaMM2)
     found: dict[URIRef, dict[URIRef, list[tuple[int, Figure]]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -359,7 +365,9 @@ def _screen(
         reason = "conflicting best-ranked figures give different results: " + "; ".join(
             f"{s.classification} ({s.reason})" for s in unique
         )
-    figures = tuple(f for p in (*BITS, AICHIP.dieAreaMM2) for f in props.get(p, []))
+    figures = tuple(
+        f for p in (*BITS, *UNSETTLED_BITS, AICHIP.dieAreaMM2) for f in props.get(p, [])
+    )
     caveats = tuple(
         sorted(
             {
@@ -367,11 +375,35 @@ def _screen(
                 for f in figures
                 if f.verification == "unverified"
             }
+            | set(_unsettled_caveats(props, unique[0], thresholds))
         )
     )
     return Screening(
         _curie(chip), label, figures, tuple(unique), classification, reason, caveats=caveats
     )
+
+
+def _unsettled_caveats(
+    props: dict[URIRef, list[Figure]], screened: Scenario, thresholds: Thresholds
+) -> list[str]:
+    """A caveat for each figure left out for its unsettled bit length that, counted at one of
+    the lengths a reader might take, would change the result, with the TPP at each."""
+    caveats = []
+    for prop, lengths in UNSETTLED_BITS.items():
+        for figure in _distinct(props.get(prop, [])):
+            readings = [(bits, figure.value * bits) for bits in lengths]
+            results = {
+                classify(max(tpp, screened.tpp or tpp), screened.die_area, thresholds)[0]
+                for _, tpp in readings
+            }
+            if results != {screened.classification}:
+                at = ", ".join(f"TPP {_fmt(tpp)} at {bits} bits" for bits, tpp in readings)
+                caveats.append(
+                    f"{figure.text} is not counted: the rule does not say whether"
+                    f" {_NAMES[prop]} is {' or '.join(str(b) for b in lengths)} bits long,"
+                    f" and counted it could change the result ({at}; {figure.statement})"
+                )
+    return caveats
 
 
 def _thresholds(graph: Graph) -> Thresholds:

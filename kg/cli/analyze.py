@@ -378,7 +378,8 @@ def analyze_export_control(
 
     TPP = 2 × MacTOPS × bit length, taken as the dense datasheet figure × bits (FP32 × 32,
     FP16/BF16 × 16, FP8 and INT8 × 8, FP4 × 4; the largest wins; TF32 is not counted, its bit
-    length being unsettled); performance density = TPP ÷ die area.
+    length being unsettled, and a caveat says where counting it at 19 or 32 bits could change
+    the result); performance density = TPP ÷ die area.
     Controlled if TPP ≥ 4800, or TPP ≥ 1600 and density ≥ 5.92. Inputs are the best-ranked
     statements, shown with their sources; conflicting figures are all screened
     ("indeterminate" if they disagree) and missing ones give "insufficient data", never a

@@ -72,6 +72,8 @@ def test_the_operation_with_the_highest_tpp_decides():
                 "pascal": {"fp16DenseTFLOPS": "0.14", "fp32TFLOPS": "8.9"},
                 "fp32only": {"fp32TFLOPS": "160.0"},
                 "tf32only": {"tf32DenseTFLOPS": "400.0"},
+                # controlled whether or not its TF32 rate counts: no caveat
+                "fp8card_tf32": {"fp8DenseTFLOPS": "700.0", "tf32DenseTFLOPS": "100.0"},
             }
         )
     )
@@ -84,7 +86,16 @@ def test_the_operation_with_the_highest_tpp_decides():
     assert got["kg:pascal"] == (NOT_CONTROLLED, Decimal("284.8"))
     assert report.get("kg:pascal").scenarios[0].tpp_basis == "FP32 8.9 TFLOPS × 32"
     assert got["kg:fp32only"] == (CONTROLLED, Decimal(5120))
-    assert "kg:tf32only" not in got  # a TF32 figure alone gives nothing to screen
+    # TF32 is shown, not counted; where counting it could change the result, a caveat gives
+    # the TPP at both bit lengths it might have.
+    assert got["kg:tf32only"] == (INSUFFICIENT, None)
+    assert report.get("kg:tf32only").caveats == (
+        "TF32 400 TFLOPS is not counted: the rule does not say whether TF32 is 19 or 32 bits"
+        " long, and counted it could change the result (TPP 7600 at 19 bits, TPP 12800 at 32"
+        " bits; kg:s-tf32only-tf32DenseTFLOPS)",
+    )
+    assert report.get("kg:fp8card_tf32").caveats == ()
+    assert got["kg:fp8card_tf32"] == (CONTROLLED, Decimal(5600))
 
 
 # --- exact numbers on a fixture graph ----------------------------------------------------
