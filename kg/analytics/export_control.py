@@ -660,10 +660,18 @@ def render_report(report: ExportControlReport) -> str:
         if s.via_variants:
             basis = s.reason
         die = _fmt(top.die_area) if top and top.die_area is not None else "—"
+        if s.caveats:
+            basis += f"  [{len(s.caveats)} caveat{'s' if len(s.caveats) > 1 else ''}]"
         rows.append((s.chip, _num(s.tpp, "0.1"), die, _num(s.density), s.classification, basis))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
     for r in [header, *rows]:
         lines.append("  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5])
+    if any(s.caveats for s in report.screenings):
+        lines += [
+            "",
+            "[caveat]: an input graded unverified, or a figure left out that could change"
+            " the result; `kg analyze export-control CHIP` shows it.",
+        ]
     lines += ["", f"named as restricted by {t.rule}:"]
     for n in report.named:
         cited = f" citing {', '.join(n.cited)}" if n.cited else ""

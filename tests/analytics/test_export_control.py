@@ -95,6 +95,11 @@ def test_the_operation_with_the_highest_tpp_decides():
         " bits; kg:s-tf32only-tf32DenseTFLOPS)",
     )
     assert report.get("kg:fp8card_tf32").caveats == ()
+    # The table flags the chip with a caveat, and only it, and says where to read it.
+    table = render_report(report).splitlines()
+    flagged = [line.split()[0] for line in table if line.endswith("[1 caveat]")]
+    assert flagged == ["kg:tf32only"]
+    assert any("`kg analyze export-control CHIP` shows it" in line for line in table)
     assert got["kg:fp8card_tf32"] == (CONTROLLED, Decimal(5600))
 
 
