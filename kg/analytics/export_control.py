@@ -72,8 +72,8 @@ INDETERMINATE = "indeterminate"
 #: Bit length of the operation each peak property measures. FP32 counts: on cards whose FP16
 #: rate is a fraction of FP32 (Pascal and older), FP32 is the operation with the highest TPP.
 #: TF32 does not: its 19-bit format is stored in 32 bits and the rule does not say which
-#: length applies, so the screen does not choose one; a TF32 figure that would raise the TPP
-#: at either length is shown as a caveat with both readings (UNSETTLED_BITS).
+#: length applies, so the screen does not choose one; where counting a TF32 figure at either
+#: length could change the result, a caveat gives both readings (UNSETTLED_BITS).
 BITS: dict[URIRef, int] = {
     AICHIP.fp16DenseTFLOPS: 16,
     AICHIP.bf16DenseTFLOPS: 16,
