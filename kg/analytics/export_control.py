@@ -4,9 +4,10 @@ For every chip with figures in the graph:
 
 * **TPP** (total processing performance) = 2 × MacTOPS × bit length. BIS notes that
   "2 × MacTOPS may correspond to the reported TOPS or FLOPS on a datasheet", so each dense
-  figure counts as ``value × bits`` (FP16 and BF16 → 16, FP8 and INT8 → 8, FP4 → 4) and TPP
-  is the largest: the operation with the highest TPP decides, which is why a card whose FP16
-  rate is under the line can be caught by its FP8 tensor rate.
+  figure counts as ``value × bits`` (FP32 → 32, FP16 and BF16 → 16, FP8 and INT8 → 8, FP4 → 4)
+  and TPP is the largest: the operation with the highest TPP decides, which is why a card
+  whose FP16 rate is under the line can be caught by its FP8 tensor rate. TF32 is shown but
+  not counted (its bit length is unsettled); a caveat says where it could change the result.
 * **Performance density** = TPP ÷ die area (mm²).
 * **3A090.a (2023)**: controlled when TPP ≥ 4800, or TPP ≥ 1600 and density ≥ 5.92.
 
@@ -82,25 +83,16 @@ BITS: dict[URIRef, int] = {
     AICHIP.fp4DenseTFLOPS: 4,
     AICHIP.fp32TFLOPS: 32,
 }
-_UNITS = {
-    AICHIP.fp16DenseTFLOPS: "TFLOPS",
-    AICHIP.bf16DenseTFLOPS: "TFLOPS",
-    AICHIP.fp8DenseTFLOPS: "TFLOPS",
-    AICHIP.int8DenseTOPS: "TOPS",
-    AICHIP.fp4DenseTFLOPS: "TFLOPS",
-    AICHIP.fp32TFLOPS: "TFLOPS",
-    AICHIP.tf32DenseTFLOPS: "TFLOPS",
-    AICHIP.dieAreaMM2: "mm²",
-}
-_NAMES = {
-    AICHIP.fp16DenseTFLOPS: "FP16/BF16",
-    AICHIP.bf16DenseTFLOPS: "BF16",
-    AICHIP.fp8DenseTFLOPS: "FP8",
-    AICHIP.int8DenseTOPS: "INT8",
-    AICHIP.fp4DenseTFLOPS: "FP4",
-    AICHIP.fp32TFLOPS: "FP32",
-    AICHIP.tf32DenseTFLOPS: "TF32",
-    AICHIP.dieAreaMM2: "die",
+#: How each figure is written: its name and unit ("FP8 700 TFLOPS", "die 826 mm²").
+_LABELS: dict[URIRef, tuple[str, str]] = {
+    AICHIP.fp16DenseTFLOPS: ("FP16/BF16", "TFLOPS"),
+    AICHIP.bf16DenseTFLOPS: ("BF16", "TFLOPS"),
+    AICHIP.fp8DenseTFLOPS: ("FP8", "TFLOPS"),
+    AICHIP.int8DenseTOPS: ("INT8", "TOPS"),
+    AICHIP.fp4DenseTFLOPS: ("FP4", "TFLOPS"),
+    AICHIP.fp32TFLOPS: ("FP32", "TFLOPS"),
+    AICHIP.tf32DenseTFLOPS: ("TF32", "TFLOPS"),
+    AICHIP.dieAreaMM2: ("die", "mm²"),
 }
 #: Figures whose bit length the rule leaves open: property -> the lengths a reader might take.
 UNSETTLED_BITS: dict[URIRef, tuple[int, ...]] = {AICHIP.tf32DenseTFLOPS: (19, 32)}
@@ -138,7 +130,7 @@ class Figure:
 
     @property
     def text(self) -> str:
-        name = _NAMES.get(_expand(self.property), self.property)
+        name, _unit = _LABELS.get(_expand(self.property), (self.property, ""))
         return f"{name} {_fmt(self.value)} {self.unit}"
 
 
@@ -306,7 +298,7 @@ def _figures(graph: Graph) -> dict[URIRef, dict[URIRef, list[Figure]]]:
                 chip=_curie(chip),
                 property=_curie(prop),
                 value=value,
-                unit=_UNITS[prop],
+                unit=_LABELS[prop][1],
                 statement=_curie(statement),
                 source=_curie(source) if source is not None else "",
                 cited=tuple(
@@ -400,7 +392,7 @@ def _unsettled_caveats(
                 at = ", ".join(f"TPP {_fmt(tpp)} at {bits} bits" for bits, tpp in readings)
                 caveats.append(
                     f"{figure.text} is not counted: the rule does not say whether"
-                    f" {_NAMES[prop]} is {' or '.join(str(b) for b in lengths)} bits long,"
+                    f" {_LABELS[prop][0]} is {' or '.join(str(b) for b in lengths)} bits long,"
                     f" and counted it could change the result ({at}; {figure.statement})"
                 )
     return caveats
