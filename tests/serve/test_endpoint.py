@@ -30,7 +30,6 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.collection import Collection
 
-from tests._browser import chromium_or_skip
 from tests._server import processes_mentioning, start_server
 from tests.conftest import FIXTURES as ALL_FIXTURES
 from tests.conftest import REPO, copy_project
@@ -774,12 +773,6 @@ def test_query_page_is_self_contained(server):
     from kg.explore.ask import list_queries
 
     assert [e["name"] for e in data["examples"]] == [q.id for q in list_queries()]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with chromium_or_skip() as browser:
-        yield browser
 
 
 @pytest.mark.browser

@@ -20,14 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from tests._browser import chromium_or_skip
 from tests._server import start_server
 from tests.conftest import REPO, copy_project
+from tests.serve.conftest import HEIGHT, WIDTH
 
 KG = "https://w3id.org/aichip-kg/id/"
 AICHIP = "https://w3id.org/aichip-kg/ontology#"
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "facts"
-WIDTH, HEIGHT = 1400, 900
 HOSTILE_MARKUP = "#results img, main img, main script, main iframe, [onerror], [onmouseover]"
 
 
@@ -42,26 +41,6 @@ def server(project, tmp_path_factory):
     running = start_server(project, "--workers", "1", "--timeout", "10", log=log)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with chromium_or_skip(width=WIDTH, height=HEIGHT) as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(server, chromium):
-    """A fresh tab; afterwards: no errors, no dialogs, no request to anywhere but the server."""
-    tab = chromium.new_page()
-    try:
-        yield tab
-        assert tab.errors == [], tab.errors
-        assert tab.dialogs == [], tab.dialogs
-        assert tab.requests, "the page made no request at all"
-        assert all(url.startswith(server.url) for url in tab.requests), tab.requests
-    finally:
-        tab.close()
 
 
 def follow(page, selector: str, ready: str = "document.readyState === 'complete'") -> None:

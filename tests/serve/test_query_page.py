@@ -19,13 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from tests._browser import chromium_or_skip
 from tests._server import start_server
 from tests.conftest import REPO, copy_project
+from tests.serve.conftest import HEIGHT, WIDTH
 from tests.serve.test_endpoint import FIXTURES
 
 KG = "https://w3id.org/aichip-kg/id/"
-WIDTH, HEIGHT = 1400, 900
 
 pytestmark = pytest.mark.browser
 
@@ -37,28 +36,6 @@ def server(tmp_path_factory):
     running = start_server(root, "--workers", "1", "--timeout", "10", log=log)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with chromium_or_skip(width=WIDTH, height=HEIGHT) as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(server, chromium):
-    """A fresh tab; afterwards: no errors, no dialogs, no request to anywhere but the server."""
-    tab = chromium.new_page()
-    try:
-        yield tab
-        allowed = getattr(tab, "allowed_errors", ())
-        errors = [e for e in tab.errors if not any(text in e for text in allowed)]
-        assert errors == [], errors
-        assert tab.dialogs == [], tab.dialogs
-        assert tab.requests, "the page made no request at all"
-        assert all(url.startswith(server.url) for url in tab.requests), tab.requests
-    finally:
-        tab.close()
 
 
 # -- helpers -----------------------------------------------------------------------------------
