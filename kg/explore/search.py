@@ -321,5 +321,9 @@ def resolve(source: Any, text: str, *, kind: str = "term") -> str:
     if len(exact) > 1:
         names = ", ".join(_describe_match(m) for m in exact)
         raise InputError(f"{kind} {text!r} is ambiguous: {names}; give the kg: id")
-    near = (found.matches or found.suggestions) if found else ()
+    # Offer the names closest to what was typed ("nvidiaa": NVIDIA), not every longer name
+    # that happens to contain it (NVIDIA A100, A800…); those only when nothing is close.
+    near = found.suggestions if found else ()
+    if found and found.matches:
+        near = _near_misses(store, entity_names(store), _query_form(text), 5) or found.matches
     raise UnknownTermError(kind, text, [_describe_match(m) for m in near[:5]])

@@ -210,3 +210,11 @@ def test_real_graph_show_huawei_has_membership_with_source_and_quote():
     assert pytorch and pytorch[0]["claims"], memberships
     for claim in pytorch[0]["claims"]:
         assert claim["source"] and claim["quote"]
+
+
+def test_real_graph_a_typo_suggests_the_closest_name_before_longer_names_containing_it():
+    # "nvidiaa" is inside "NVIDIA A100" (spaces fall away in the normal form), but the entity
+    # the user meant is NVIDIA, one letter away: it is offered first.
+    result = kg("show", "nvidiaa", facts=None)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: unknown entity 'nvidiaa'; did you mean kg:nvidia ")
