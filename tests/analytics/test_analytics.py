@@ -499,7 +499,11 @@ def test_cli_whatif(run):
 
 def test_cli_whatif_errors(run):
     result = run("market", "whatif", "--remove", "nvidiaa")
-    assert result.exit_code == 2 and "did you mean" in result.stderr
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "error: unknown vendor 'nvidiaa'; did you mean kg:nvidia (NVIDIA)?\n"
+    # The chip H100 is one letter away, but it is not a vendor: nothing to offer.
+    result = run("market", "whatif", "--remove", "h1000")
+    assert result.exit_code == 2 and result.stderr == "error: unknown vendor 'h1000'\n"
     result = run("market", "whatif", "--remove", "pytorch")
     assert result.exit_code == 2 and "not a vendor" in result.stderr
     result = run("conflicts", "whatif", "--remove", "nvidia", "--market", "market-periods")
