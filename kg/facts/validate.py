@@ -69,8 +69,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.location if self.location != self.term else ""
-        head = f"{where}: {self.term}" if where else self.term
+        # A syntax error's term is its file, already at the head of "file:line".
+        named = self.location == self.term or self.location.startswith(f"{self.term}:")
+        head = self.location if named else f"{self.location}: {self.term}"
         return f"{head}: [{self.rule}] {self.message}"
 
 
@@ -82,6 +83,17 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def _did_you_mean(term) -> str:
+    """``"; did you mean aichip:foundedBy?"`` for a misspelt ontology term, else ``""``."""
+    from kg.sparql.vocabulary import closest_names
+
+    namespace = str(AICHIP._NS)
+    if not str(term).startswith(namespace):
+        return ""
+    near = closest_names(str(term)[len(namespace) :], sorted(AICHIP.__annotations__))
+    return f"; did you mean {', '.join(f'aichip:{name}' for name in near)}?" if near else ""
 
 
 def _curie(graph: Graph, term) -> str:
@@ -179,14 +191,15 @@ class _Checker:
                     "undeclared-term",
                     p,
                     "predicate is not declared in ontology/; fix the spelling or declare it "
-                    "in ontology/aichip.ttl",
+                    "in ontology/aichip.ttl" + _did_you_mean(p),
                 )
             if p == RDF.type and o not in self.declared_classes and ("c", o) not in seen:
-                seen.add(("c", o))
+                seen.update({("c", o), ("t", o)})  # one report for a misspelt class, not two
                 self.report(
                     "undeclared-term",
                     o,
-                    "class is not declared in ontology/; fix the spelling or declare it",
+                    "class is not declared in ontology/; fix the spelling or declare it"
+                    + _did_you_mean(o),
                 )
             for term in (s, o):
                 if (
@@ -197,7 +210,9 @@ class _Checker:
                 ):
                     seen.add(("t", term))
                     self.report(
-                        "undeclared-term", term, "ontology term does not exist in ontology/"
+                        "undeclared-term",
+                        term,
+                        "ontology term does not exist in ontology/" + _did_you_mean(term),
                     )
 
     def dangling_terms(self) -> None:

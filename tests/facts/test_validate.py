@@ -117,9 +117,33 @@ def test_syntax_error_names_file_and_line(make_project):
     result = run_validate(root)
     assert result.exit_code == 2, result.output
     expected_line = broken.count("\n")  # the statement is the file's last line
-    assert f"facts/zz-broken.ttl:{expected_line}:" in result.stdout
-    assert "[syntax]" in result.stdout
+    # The file is named once, at the head of file:line.
+    assert result.stdout.startswith(f"facts/zz-broken.ttl:{expected_line}: [syntax] "), (
+        result.stdout
+    )
     assert "Traceback" not in result.output
+
+
+def test_a_misspelt_ontology_term_is_reported_once_with_the_term_meant(make_project):
+    snippet = (
+        "kg:acme2 a aichip:Compnay ; aichip:designedBy kg:acme .\n"
+        "kg:acme aichip:desingedBy kg:acme2 ."
+    )
+    root = make_project({"base.ttl": BASE, "extra.ttl": HEADER + snippet + "\n"})
+    result = run_validate(root)
+    assert result.exit_code == 2, result.output
+    undeclared = [line for line in result.stdout.splitlines() if "[undeclared-term]" in line]
+    assert len(undeclared) == 2, result.stdout
+    assert any(
+        "aichip:Compnay: [undeclared-term] class" in line
+        and line.endswith("did you mean aichip:Company?")
+        for line in undeclared
+    ), undeclared
+    assert any(
+        "aichip:desingedBy: [undeclared-term] predicate" in line
+        and line.endswith("did you mean aichip:designedBy?")
+        for line in undeclared
+    ), undeclared
 
 
 def test_syntax_error_in_build_touches_no_export(make_project):
