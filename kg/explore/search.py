@@ -301,6 +301,8 @@ def resolve(source: Any, text: str, *, kind: str = "term") -> str:
     """
     store = as_store(source)
     text = text.strip()
+    if not text:
+        raise InputError(f"no {kind} given: name one by its kg: id or any of its names")
     expanded = _expand(text)
     if expanded is not None and _known(store, expanded):
         return expanded

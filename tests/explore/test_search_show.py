@@ -167,6 +167,12 @@ def test_show_unknown_term_lists_closest():
     assert result.exit_code == 2 and "kg:pytorch-foundation" in result.stderr
 
 
+def test_show_nothing_says_what_to_give():
+    result = kg("show", "  ")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == "error: no entity given: name one by its kg: id or any of its names\n"
+
+
 def test_resolve_api():
     graph = cached_graph(Project.at(REPO, FACTS))
     assert str(resolve(graph, "升騰")).endswith("/ascend")
