@@ -9,8 +9,8 @@ spellings that are different characters, such as 升腾 for 昇腾, are found be
 them as ``skos:altLabel``; no hand-made character table is involved.
 
 Ranking: an exact name beats a name that starts with the text, which beats a name containing
-it; ties go to the shorter name. When nothing matches, near misses (difflib similarity over the
-same normal forms) are offered as "did you mean".
+it; ties go to the shorter name. When no name matches exactly, near misses (difflib similarity
+over the same normal forms) are offered as "did you mean".
 
 Everything is read from a store with a few SPARQL queries (:mod:`kg.explore.reading`); an
 rdflib graph is accepted as well.
@@ -61,6 +61,9 @@ _SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)
 _LANGUAGE_ORDER = {"en": 0, "zh-hans": 1, "zh-hant": 2, "zh": 3}
 
 EXACT, PREFIX, SUBSTRING = 100, 80, 60
+#: A near miss this similar (percent) is a typo of the name, offered before longer names that
+#: merely contain what was typed: "nvidiaa" is NVIDIA (92) before NVIDIA A100.
+TYPO = 80
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,15 @@ class Match:
 class SearchResult:
     query: str
     matches: tuple[Match, ...]
-    suggestions: tuple[Match, ...]  # near misses, only when nothing matched
+    suggestions: tuple[Match, ...]  # near misses not among the matches, when none is exact
+
+    @property
+    def closest(self) -> tuple[Match, ...]:
+        """What to offer for a name that fits nothing: likely typos of it first ("nvidiaa":
+        NVIDIA), then the names that start with or contain it, then the looser near misses."""
+        typos = tuple(m for m in self.suggestions if m.score >= TYPO)
+        looser = tuple(m for m in self.suggestions if m.score < TYPO)
+        return typos + self.matches + looser
 
 
 @lru_cache(maxsize=1)
@@ -244,8 +255,10 @@ def search(source: Any, text: str, *, limit: int | None = 20, suggest: int = 5) 
         ordered = ordered[:limit]
     matches = _matches(store, [(s, rank[5], rank[0]) for s, rank in ordered])
     suggestions: tuple[Match, ...] = ()
-    if not matches and suggest:
-        suggestions = _near_misses(store, names, query, suggest)
+    if suggest and not any(m.score == EXACT for m in matches):
+        matched = {m.iri for m in matches}
+        near = _near_misses(store, names, query, suggest + len(matched))
+        suggestions = tuple(m for m in near if m.iri not in matched)[:suggest]
     return SearchResult(query=text, matches=matches, suggestions=suggestions)
 
 
@@ -323,9 +336,5 @@ def resolve(source: Any, text: str, *, kind: str = "term") -> str:
     if len(exact) > 1:
         names = ", ".join(_describe_match(m) for m in exact)
         raise InputError(f"{kind} {text!r} is ambiguous: {names}; give the kg: id")
-    # Offer the names closest to what was typed ("nvidiaa": NVIDIA), not every longer name
-    # that happens to contain it (NVIDIA A100, A800…); those only when nothing is close.
-    near = found.suggestions if found else ()
-    if found and found.matches:
-        near = _near_misses(store, entity_names(store), _query_form(text), 5) or found.matches
+    near = found.closest if found else ()
     raise UnknownTermError(kind, text, [_describe_match(m) for m in near[:5]])

@@ -170,9 +170,7 @@ class Pages:
 
     async def not_found(self, what: str, text: str) -> bytes:
         found = await self.search(text, limit=8) if text else None
-        suggestions = ()
-        if found is not None:
-            suggestions = found.matches or found.suggestions
+        suggestions = found.closest if found is not None else ()
         onto = await self.ontology()
         return self.renderer.not_found(what, suggestions, class_label=onto.class_label).encode()
 

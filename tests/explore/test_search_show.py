@@ -224,3 +224,9 @@ def test_real_graph_a_typo_suggests_the_closest_name_before_longer_names_contain
     result = kg("show", "nvidiaa", facts=None)
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: unknown entity 'nvidiaa'; did you mean kg:nvidia ")
+    # A beginning of a name is not a typo of a short unrelated one: "asc" offers Ascend first.
+    result = kg("show", "asc", facts=None)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: unknown entity 'asc'; did you mean kg:ascend "), (
+        result.stderr
+    )
