@@ -22,7 +22,7 @@ import difflib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -305,9 +305,12 @@ def _describe_match(match: Match) -> str:
     return match.curie if match.label == match.curie else f"{match.curie} ({match.label})"
 
 
-def resolve(source: Any, text: str, *, kind: str = "term") -> str:
+def resolve(
+    source: Any, text: str, *, kind: str = "term", offer: Callable[[str], bool] | None = None
+) -> str:
     """The IRI ``text`` names: an IRI, a CURIE, a ``kg:`` slug, or an exact (normalised) name.
-    ``source``: a store or an rdflib graph.
+    ``source``: a store or an rdflib graph. ``offer``: which entities (by CURIE) a "did you
+    mean" may name, when the caller takes only some (a vendor, a chip).
 
     Raises :class:`UnknownTermError` listing the closest entities when nothing fits, and
     :class:`InputError` when a name is shared by several entities.
@@ -336,5 +339,5 @@ def resolve(source: Any, text: str, *, kind: str = "term") -> str:
     if len(exact) > 1:
         names = ", ".join(_describe_match(m) for m in exact)
         raise InputError(f"{kind} {text!r} is ambiguous: {names}; give the kg: id")
-    near = found.closest if found else ()
+    near = [m for m in (found.closest if found else ()) if offer is None or offer(m.curie)]
     raise UnknownTermError(kind, text, [_describe_match(m) for m in near[:5]])
