@@ -325,11 +325,9 @@ def resolve(
     if expanded is not None and expanded.startswith(PREFIXES["aichip"]):
         # An ontology term (aichip:DataCentre): its near misses are the ontology's terms, not
         # entities whose names happen to share a word.
-        from kg.ns import AICHIP
-        from kg.sparql.vocabulary import closest_names
+        from kg.sparql.vocabulary import closest_ontology_terms
 
-        near = closest_names(expanded[len(PREFIXES["aichip"]) :], sorted(AICHIP.__annotations__))
-        raise UnknownTermError(kind, text, [f"aichip:{name}" for name in near])
+        raise UnknownTermError(kind, text, closest_ontology_terms(expanded))
     if expanded is None and re.match(r"^[a-z0-9][a-z0-9.\-]*$", text) and _known(store, KG + text):
         return KG + text
     found = search(store, text, limit=10, suggest=5) if _query_form(text) else None

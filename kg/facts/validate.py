@@ -87,13 +87,10 @@ class ValidationReport:
 
 def _did_you_mean(term) -> str:
     """``"; did you mean aichip:foundedBy?"`` for a misspelt ontology term, else ``""``."""
-    from kg.sparql.vocabulary import closest_names
+    from kg.sparql.vocabulary import closest_ontology_terms
 
-    namespace = str(AICHIP._NS)
-    if not str(term).startswith(namespace):
-        return ""
-    near = closest_names(str(term)[len(namespace) :], sorted(AICHIP.__annotations__))
-    return f"; did you mean {', '.join(f'aichip:{name}' for name in near)}?" if near else ""
+    near = closest_ontology_terms(str(term))
+    return f"; did you mean {', '.join(near)}?" if near else ""
 
 
 def _curie(graph: Graph, term) -> str:

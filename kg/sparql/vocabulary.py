@@ -34,6 +34,7 @@ from kg.sparql.terms import PREFIXES
 
 __all__ = [
     "closest_names",
+    "closest_ontology_terms",
     "ENTITY_NAMESPACE",
     "ONTOLOGY_NAMESPACE",
     "SUGGESTIONS_QUERY",
@@ -171,6 +172,19 @@ def closest_names(local: str, names: list[str]) -> list[str]:
         lowered.setdefault(name.lower(), name)
     matches = difflib.get_close_matches(local.lower(), lowered, n=_SUGGESTIONS, cutoff=0.75)
     return [lowered[m] for m in matches]
+
+
+def closest_ontology_terms(iri: str) -> list[str]:
+    """The ontology's terms nearest to a misspelt ``aichip:`` IRI, as CURIEs
+    (``aichip:desingedBy`` finds aichip:designedBy); [] for an IRI outside the ontology."""
+    from kg.ns import AICHIP
+
+    namespace = PREFIXES["aichip"]
+    if not iri.startswith(namespace):
+        return []
+    return [
+        f"aichip:{n}" for n in closest_names(iri[len(namespace) :], sorted(AICHIP.__annotations__))
+    ]
 
 
 def _written_like(use: TermUse, local: str) -> str:
